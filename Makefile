@@ -1,0 +1,37 @@
+# Margin: `make run` serves a demo on SQLite; `make test` runs the whole suite.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint typecheck unit browser container-test bench clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+run: $(VENV)/.synced
+	MARGIN_DEMO=1 $(VENV)/bin/margin serve
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.synced
+	$(VENV)/bin/pytest -q
+
+# The whole suite: lint, types, tests on SQLite and PostgreSQL (when reachable, required in CI).
+test: lint typecheck unit
+
+container-test: $(VENV)/.synced
+	bash container/test.sh
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

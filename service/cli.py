@@ -1,0 +1,176 @@
+"""The ``margin`` command: serve, migrate, manage sites and moderators."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from service.clock import system_clock
+from service.db import Database
+from service.errors import MarginError
+from service.migrate import upgrade
+from service.moderators.service import create_moderator
+from service.privacy.crypto import Vault
+from service.privacy.keys import KeyError_, load_or_create_keyring
+from service.settings import Settings
+from service.sites.service import create_site
+
+DEMO_TOKEN_FILE = Path("var/demo-moderator-token")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _load_vault(settings: Settings) -> Vault:
+    return Vault(load_or_create_keyring(settings.key_file, create=not settings.is_production))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    _load_vault(settings)  # fail here, before any worker starts, if keys are missing
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    if settings.demo or args.demo:
+        from service.demo import seed_demo
+
+        db = Database(settings.database_url)
+        origins = [
+            f"http://127.0.0.1:{args.port or settings.port}",
+            f"http://localhost:{args.port or settings.port}",
+        ]
+        with db.write() as session:
+            seed_demo(session, _load_vault(settings), origins=origins, token_file=DEMO_TOKEN_FILE)
+        db.dispose()
+        print(f"Demo site 'demo' ready; moderator token in {DEMO_TOKEN_FILE}", file=sys.stderr)
+    uvicorn.run(
+        "service.app:create_app_from_env",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_site_create(args: argparse.Namespace) -> int:
+    settings = _settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    policy = json.loads(args.policy) if args.policy else {}
+    if args.mode:
+        policy["mode"] = args.mode
+    with db.write() as session:
+        site = create_site(
+            session,
+            slug=args.slug,
+            name=args.name,
+            origins=args.origin,
+            now=system_clock(),
+            policy=policy,
+        )
+        print(
+            f"site {site.slug!r} created; "
+            f"allowed origins: {', '.join(site.allowed_origins) or 'none'}"
+        )
+    db.dispose()
+    return 0
+
+
+def cmd_moderator_create(args: argparse.Namespace) -> int:
+    settings = _settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    with db.write() as session:
+        moderator, token = create_moderator(
+            session, name=args.name, site_slugs=args.site, pii=args.pii, now=system_clock()
+        )
+    db.dispose()
+    print(
+        f"moderator {moderator.name!r} created (id {moderator.id}). Token, shown only once:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="margin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations, then serve HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="uvicorn worker processes (default MARGIN_WORKERS or 1)"
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip migrations (run `margin migrate` once instead)",
+    )
+    serve.add_argument("--demo", action="store_true", help="create the demo site if missing")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    site = commands.add_parser("site", help="manage sites").add_subparsers(
+        dest="site_command", required=True
+    )
+    site_create = site.add_parser("create", help="register a site")
+    site_create.add_argument("slug")
+    site_create.add_argument("--name")
+    site_create.add_argument(
+        "--origin", action="append", default=[], help="allowed origin (repeatable)"
+    )
+    site_create.add_argument("--mode", choices=["premoderate_all", "premoderate_first", "publish"])
+    site_create.add_argument("--policy", help="moderation policy as JSON")
+    site_create.set_defaults(func=cmd_site_create)
+
+    moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(
+        dest="moderator_command", required=True
+    )
+    moderator_create = moderator.add_parser(
+        "create", help="create a moderator and print its token once"
+    )
+    moderator_create.add_argument(
+        "--site", action="append", required=True, help="site slug (repeatable)"
+    )
+    moderator_create.add_argument("--name", required=True)
+    moderator_create.add_argument("--pii", action="store_true", help="may reveal emails (recorded)")
+    moderator_create.set_defaults(func=cmd_moderator_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except MarginError as exc:
+        print(f"margin: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyError_ as exc:
+        print(f"margin: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Threads and comments: the public, widget-facing part of Margin."""

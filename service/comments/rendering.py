@@ -1,0 +1,56 @@
+"""Markdown in, sanitised HTML out, once at write time.
+
+markdown-it-py renders with raw HTML off; nh3 (ammonia) then keeps only an allowlist. Nothing
+transforms the HTML after the sanitiser, so no later step can reopen what it closed.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "del",
+    "hr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow ugc noopener noreferrer"
+
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("strikethrough")
+    .disable(["image", "heading", "lheading", "html_block", "html_inline"])
+)
+
+
+def _absolute_web_link(url: str) -> bool:
+    # Only absolute http(s) and mailto links become links; anything relative or with another
+    # scheme (after markdown-it's own normalisation) stays plain text.
+    return url.lower().startswith(("http://", "https://", "mailto:"))
+
+
+_markdown.validateLink = _absolute_web_link  # type: ignore[method-assign]
+
+
+def render(body: str) -> str:
+    html = _markdown.render(body)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
+        strip_comments=True,
+    ).strip()

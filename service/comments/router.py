@@ -1,0 +1,116 @@
+"""The widget's public API: thin handlers over comments.reading and comments.writing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from service.comments import reading, rendering, writing
+from service.comments.formtoken import issue as issue_form_token
+from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
+from service.comments.models import CommentCounts, CommentCreated, OwnComment, Preview, ThreadPage
+from service.comments.reading import Sort
+from service.deps import (
+    CurrentSite,
+    EditToken,
+    ReadSession,
+    StateDep,
+    WriteCtx,
+    WriteSession,
+    WriteSite,
+)
+from service.sites.models import SitePublic
+from service.sites.service import public_config
+
+router = APIRouter(prefix="/api/v1/sites/{site}", tags=["public"])
+
+ThreadKey = Annotated[str, Query(min_length=1, max_length=LIMITS["thread"])]
+
+
+@router.get("/config")
+def site_config(site: CurrentSite, state: StateDep) -> SitePublic:
+    """The site's public settings: limits the widget validates against, edit window, mode."""
+    return public_config(
+        site,
+        edit_window_seconds=state.settings.edit_window_seconds,
+        max_body_chars=state.settings.max_body_chars,
+    )
+
+
+@router.get("/comments")
+def list_comments(
+    site: CurrentSite,
+    session: ReadSession,
+    thread: ThreadKey,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Sort = Sort.OLDEST,
+    root: Annotated[int | None, Query(ge=1)] = None,
+) -> ThreadPage:
+    """Published comments of one article, a page of top-level comments with their replies."""
+    return reading.list_thread(
+        session, site, thread, limit=limit, cursor=cursor, sort=sort, root=root
+    )
+
+
+@router.post("/comments", status_code=status.HTTP_201_CREATED)
+def create_comment(
+    site: WriteSite, data: CommentCreate, session: WriteSession, state: StateDep, ctx: WriteCtx
+) -> CommentCreated:
+    """Leave a reply. Answers only after the comment is committed; the email is never shown."""
+    return writing.submit(session, site=site, data=data, vault=state.vault, ctx=ctx)
+
+
+@router.get("/comments/{comment_id}/own")
+def own_comment(
+    site: CurrentSite, comment_id: int, token: EditToken, session: ReadSession, ctx: WriteCtx
+) -> OwnComment:
+    """The author's view of their comment: status and the reason, through the edit token."""
+    return writing.read_own(session, site, comment_id, token, ctx)
+
+
+@router.patch("/comments/{comment_id}")
+def edit_comment(
+    site: WriteSite,
+    comment_id: int,
+    data: CommentEdit,
+    token: EditToken,
+    session: WriteSession,
+    ctx: WriteCtx,
+) -> OwnComment:
+    """Edit one's own comment within the edit window."""
+    return writing.edit(session, site=site, comment_id=comment_id, token=token, data=data, ctx=ctx)
+
+
+@router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_comment(
+    site: WriteSite, comment_id: int, token: EditToken, session: WriteSession, ctx: WriteCtx
+) -> Response:
+    """Delete one's own comment within the edit window."""
+    writing.delete(session, site=site, comment_id=comment_id, token=token, ctx=ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/counts")
+def comment_counts(
+    site: CurrentSite,
+    session: ReadSession,
+    thread: Annotated[list[str], Query(min_length=1, max_length=100)],
+) -> CommentCounts:
+    """Published-comment counts for up to 100 articles."""
+    return reading.counts(session, site, thread)
+
+
+@router.post("/preview")
+def preview(site: WriteSite, data: PreviewRequest) -> Preview:
+    """The exact HTML a comment body would be published as."""
+    del site
+    return Preview(html=rendering.render(data.body))
+
+
+@router.get("/form-token")
+def form_token(site: CurrentSite, thread: ThreadKey, state: StateDep) -> dict[str, str]:
+    """A signed token recording when the comment form was rendered."""
+    now = state.clock().timestamp()
+    return {"token": issue_form_token(state.vault.keyring.signing_key, site.slug, thread, now)}

@@ -1,0 +1,97 @@
+"""Dependencies named as types, so handlers read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from sqlmodel import Session
+
+from service.comments.writing import WriteContext
+from service.errors import Forbidden, Invalid, MarginError
+from service.moderators.service import Principal, authenticate
+from service.sites.models import Site
+from service.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.margin
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def read_session(state: StateDep) -> Iterator[Session]:
+    with state.db.read() as session:
+        yield session
+
+
+def write_session(state: StateDep) -> Iterator[Session]:
+    with state.db.write() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+WriteSession = Annotated[Session, Depends(write_session)]
+
+SiteSlug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+def current_site(state: StateDep, site: SiteSlug) -> Site:
+    return state.sites.get(site)
+
+
+CurrentSite = Annotated[Site, Depends(current_site)]
+
+
+class UnsupportedMediaType(MarginError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def checked_write_site(request: Request, site: CurrentSite) -> Site:
+    """Writes from the widget: JSON only (forces a CORS preflight, so no form-post CSRF) and
+    only from the site's registered origins."""
+    if request.method in ("POST", "PATCH", "PUT"):
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise UnsupportedMediaType("writes must be sent as Content-Type: application/json")
+    origin = request.headers.get("origin")
+    if origin is None:
+        raise Forbidden("an Origin header is required for writes")
+    if origin.rstrip("/").lower() not in site.allowed_origins:
+        raise Forbidden("this origin may not post to this site")
+    return site
+
+
+WriteSite = Annotated[Site, Depends(checked_write_site)]
+
+
+def write_context(request: Request, state: StateDep) -> WriteContext:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
+        raise Invalid("Idempotency-Key", "must be 1-128 printable characters")
+    return WriteContext(
+        now=state.clock(),
+        client_ip=request.client.host if request.client else None,
+        idempotency_key=key,
+        edit_window=timedelta(seconds=state.settings.edit_window_seconds),
+        ip_retention=timedelta(days=state.settings.ip_retention_days),
+    )
+
+
+WriteCtx = Annotated[WriteContext, Depends(write_context)]
+
+EditToken = Annotated[str | None, Header(alias="X-Edit-Token", max_length=200)]
+
+
+def current_moderator(request: Request, session: ReadSession) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
+
+
+CurrentModerator = Annotated[Principal, Depends(current_moderator)]

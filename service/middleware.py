@@ -1,0 +1,193 @@
+"""ASGI middleware: body-size limit, per-site CORS, security headers.
+
+Written as plain ASGI (not BaseHTTPMiddleware) so streaming and exceptions behave normally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from anyio import to_thread
+
+from service.state import SiteCache
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_SITE_PATH = re.compile(r"^/api/v1/sites/([a-z0-9][a-z0-9-]{0,63})(/|$)")
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodyLimit:
+    """Answers 413 before the app parses anything: checks Content-Length, then counts the
+    bytes actually received (a chunked or lying body is caught too)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        too_large = {
+            "error": {
+                "code": "too_large",
+                "message": f"request body is over {self.max_bytes} bytes",
+            }
+        }
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await _send_json(send, 413, too_large, [(b"connection", b"close")])
+                    return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_json(send, 413, too_large, [(b"connection", b"close")])
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class SiteCORS:
+    """CORS for the public API, answered only for the site's registered origins. Moderator and
+    other routes get no CORS headers at all."""
+
+    ALLOW_HEADERS = b"Content-Type, X-Edit-Token, Idempotency-Key"
+    ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
+
+    def __init__(self, app: ASGIApp, sites: SiteCache) -> None:
+        self.app = app
+        self.sites = sites
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        match = _SITE_PATH.match(scope["path"])
+        origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
+        if match is None or origin is None:
+            await self.app(scope, receive, send)
+            return
+        site = await to_thread.run_sync(self.sites.find, match.group(1))
+        allowed = (
+            site is not None
+            and origin.decode("latin-1").rstrip("/").lower() in site.allowed_origins
+        )
+        vary = [(b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS":
+            if not allowed:
+                await _send_json(
+                    send,
+                    403,
+                    {"error": {"code": "forbidden", "message": "origin not allowed"}},
+                    vary,
+                )
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [
+                        (b"access-control-allow-origin", origin),
+                        (b"access-control-allow-methods", self.ALLOW_METHODS),
+                        (b"access-control-allow-headers", self.ALLOW_HEADERS),
+                        (b"access-control-max-age", b"600"),
+                        *vary,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(vary)
+                if allowed:
+                    headers.append((b"access-control-allow-origin", origin))
+                    headers.append((b"access-control-expose-headers", b"Retry-After"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+class SecurityHeaders:
+    """Defensive headers on every response; moderator answers are never stored by caches."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        private = path.startswith("/api/v1/moderation")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
+                if b"content-security-policy" not in names:
+                    headers.append(
+                        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+                    )
+                if private:
+                    headers.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,1 @@
+"""Moderators: API tokens scoped to sites, with an optional personal-data scope."""

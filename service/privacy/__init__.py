@@ -1,0 +1,1 @@
+"""Personal data: encryption at rest, keyed look-up hashes, IP minimisation."""

@@ -1,0 +1,1 @@
+"""The human review queue and the moderation event log."""

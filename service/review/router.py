@@ -1,0 +1,96 @@
+"""The moderator API: thin handlers over review.service. Never cached, never cross-origin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from service.comments.models import CommentStatus
+from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
+from service.review import service
+from service.review.inputs import (
+    BulkDecisionRequest,
+    BulkResult,
+    CommentForModerator,
+    DecisionRequest,
+    QueuePage,
+    RevealedEmail,
+    RevealRequest,
+)
+
+router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
+
+SiteQuery = Annotated[str, Query(min_length=1, max_length=64)]
+
+
+@router.get("/comments")
+def review_queue(
+    moderator: CurrentModerator,
+    session: ReadSession,
+    site: SiteQuery,
+    status: CommentStatus | None = CommentStatus.PENDING,
+    thread: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> QueuePage:
+    """Comments of one of your sites, by status (pending by default), each with its reasons."""
+    return service.queue(
+        session,
+        moderator,
+        site_slug=site,
+        status=status,
+        thread_key=thread,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.post("/comments/{comment_id}/decision")
+def decide(
+    moderator: CurrentModerator,
+    comment_id: int,
+    request: DecisionRequest,
+    session: WriteSession,
+    state: StateDep,
+) -> CommentForModerator:
+    """Approve, reject, mark as spam or delete one comment, with a reason."""
+    return service.decide(session, moderator, comment_id, request, state.clock())
+
+
+@router.post("/decisions")
+def decide_bulk(
+    moderator: CurrentModerator,
+    request: BulkDecisionRequest,
+    session: WriteSession,
+    state: StateDep,
+) -> BulkResult:
+    """The same decision for many comments at once; all or nothing."""
+    return BulkResult(items=service.decide_bulk(session, moderator, request, state.clock()))
+
+
+@router.post("/comments/{comment_id}/reveal-email")
+def reveal_email(
+    moderator: CurrentModerator,
+    comment_id: int,
+    request: RevealRequest,
+    session: WriteSession,
+    state: StateDep,
+) -> RevealedEmail:
+    """Show a commenter's email to a moderator with the PII scope; the purpose is recorded."""
+    return service.reveal_email(session, moderator, state.vault, comment_id, request, state.clock())
+
+
+@router.get("/events")
+def events(
+    moderator: CurrentModerator,
+    session: ReadSession,
+    site: SiteQuery,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """The moderation event log of one of your sites, newest first."""
+    items, next_cursor = service.list_events(
+        session, moderator, site_slug=site, cursor=cursor, limit=limit
+    )
+    return {"items": [i.model_dump(mode="json") for i in items], "next_cursor": next_cursor}

@@ -1,0 +1,63 @@
+"""The one settings object, read from ``MARGIN_*`` variables and given to ``create_app``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob Margin has. Nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="MARGIN_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///./var/margin.db"
+    # JSON keyring (see docs/operations.md). In development a missing file is created (mode 0600);
+    # in production a missing file is a start-up error.
+    key_file: Path = Path("./var/keys.json")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    # Peers whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); anyone else's is
+    # ignored, so rate limits and IP retention cannot be spoofed by a header.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    demo: bool = False
+    docs_enabled: bool | None = None  # default: on in development, off in production
+
+    edit_window_seconds: int = Field(default=15 * 60, ge=0, le=7 * 24 * 3600)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    max_body_chars: int = Field(default=10_000, ge=1, le=100_000)
+    ip_retention_days: int = Field(default=30, ge=1, le=3650)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("MARGIN_DATABASE_URL must be sqlite:// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def show_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production

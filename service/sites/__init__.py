@@ -1,0 +1,1 @@
+"""Sites: the tenants (one per publisher) with their origins and moderation policy."""

@@ -1,0 +1,61 @@
+"""What the app holds for its lifetime: settings, database, keys, clock, and a small site cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+
+from service.clock import Clock
+from service.db import Database
+from service.errors import NotFound
+from service.privacy.crypto import Vault
+from service.settings import Settings
+from service.sites.models import Site
+
+SITE_CACHE_SECONDS = 5.0
+
+
+@dataclass
+class SiteCache:
+    """Sites change rarely and are read on every request; a few seconds of staleness across
+    workers is the price of not querying for them each time."""
+
+    db: Database
+    ttl: float = SITE_CACHE_SECONDS
+    _entries: dict[str, tuple[float, Site | None]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def find(self, slug: str) -> Site | None:
+        now = time.monotonic()
+        hit = self._entries.get(slug)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.db.read() as session:
+            site = session.exec(select(Site).where(Site.slug == slug)).first()
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[slug] = (now + self.ttl, site)
+        return site
+
+    def get(self, slug: str) -> Site:
+        site = self.find(slug)
+        if site is None:
+            raise NotFound(f"no site {slug!r}")
+        return site
+
+    def forget(self, slug: str) -> None:
+        with self._lock:
+            self._entries.pop(slug, None)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    vault: Vault
+    clock: Clock
+    sites: SiteCache

@@ -1,0 +1,52 @@
+"""Concurrent posts from several worker processes: distinct ids, none lost (both databases)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from service.db import Database
+from service.migrate import upgrade
+from tests.factories import OPEN_POLICY, ORIGIN, comment_payload, make_site
+from tests.live import live_server
+
+POSTS = 120
+
+
+async def _burst(base: str) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=24)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        tasks = [
+            client.post(
+                "/api/v1/sites/news/comments",
+                json=comment_payload(
+                    body=f"concurrent comment {i}", email=f"c{i}@example.org", thread=f"t{i % 7}"
+                ),
+                headers={"Origin": ORIGIN},
+            )
+            for i in range(POSTS)
+        ]
+        return list(await asyncio.gather(*tasks))
+
+
+@pytest.mark.slow
+def test_two_workers_lose_nothing(database_url: str, tmp_path: Path) -> None:
+    upgrade(database_url)
+    database = Database(database_url)
+    make_site(database, policy=dict(OPEN_POLICY))
+    database.dispose()
+    with live_server(database_url, tmp_path / "keys.json", workers=2) as base:
+        responses = asyncio.run(_burst(base))
+    assert [r.status_code for r in responses] == [201] * POSTS, {r.status_code for r in responses}
+    ids = [r.json()["id"] for r in responses]
+    assert len(set(ids)) == POSTS
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM comments")).scalar_one()
+        total = conn.execute(text("SELECT sum(approved_count) FROM threads")).scalar_one()
+    engine.dispose()
+    assert stored == POSTS and total == POSTS

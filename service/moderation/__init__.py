@@ -68,9 +68,18 @@ class Decision:
         return [v.reason for v in acting]
 
     def to_dict(self) -> dict[str, object]:
-        return {"action": self.action.value, "verdicts": [
-            {"check": v.check, "action": v.action.value, "reason": v.reason, "dry_run": v.dry_run}
-            for v in self.verdicts]}
+        return {
+            "action": self.action.value,
+            "verdicts": [
+                {
+                    "check": v.check,
+                    "action": v.action.value,
+                    "reason": v.reason,
+                    "dry_run": v.dry_run,
+                }
+                for v in self.verdicts
+            ],
+        }
 
 
 class Check(Protocol):
@@ -99,7 +108,9 @@ class Policy:
         try:
             mode = Mode(data.get("mode", Mode.PREMODERATE_FIRST))
         except ValueError as exc:
-            raise PolicyError("mode", "must be premoderate_all, premoderate_first or publish") from exc
+            raise PolicyError(
+                "mode", "must be premoderate_all, premoderate_first or publish"
+            ) from exc
         return cls(mode=mode, require_form_token=bool(data.get("require_form_token", True)))
 
     def to_dict(self) -> dict[str, object]:
@@ -110,13 +121,21 @@ def normalised_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def moderate(submission: Submission, facts: Facts, policy: Policy, extra_checks: Sequence[Check] = ()) -> Decision:
+def moderate(
+    submission: Submission, facts: Facts, policy: Policy, extra_checks: Sequence[Check] = ()
+) -> Decision:
     verdicts: list[Verdict] = []
     h = facts.history
     if policy.mode is Mode.PREMODERATE_ALL:
-        verdicts.append(Verdict("mode", Action.HOLD, "every comment on this site is reviewed before publication"))
+        verdicts.append(
+            Verdict(
+                "mode", Action.HOLD, "every comment on this site is reviewed before publication"
+            )
+        )
     elif policy.mode is Mode.PREMODERATE_FIRST and (h.approved == 0 or h.rejected + h.spam > 0):
-        verdicts.append(Verdict("trust", Action.HOLD, "first comment from this author: held for review"))
+        verdicts.append(
+            Verdict("trust", Action.HOLD, "first comment from this author: held for review")
+        )
     if policy.require_form_token and submission.form_rendered_at is None:
         verdicts.append(Verdict("honeypot", Action.HOLD, "sent without the comment form"))
     for check in extra_checks:

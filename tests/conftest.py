@@ -78,7 +78,8 @@ def postgres_url() -> Iterator[str]:
 
 
 TABLES = (
-    "comments, threads, idempotency_keys, moderation_events, moderator_sites, moderators, sites"
+    "comment_flags, rate_events, spam_feedback, comments, threads, idempotency_keys, "
+    "moderation_events, moderator_sites, moderators, sites, pii_access"
 )
 
 

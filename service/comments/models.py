@@ -88,6 +88,11 @@ class Comment(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     reply_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     flag_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    # Readers' reports reached the site's threshold: a moderator should look. The comment stays
+    # published; reports alone never hide anything.
+    review_requested: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="0")
+    )
 
     # Personal data: encrypted email bound to this row, keyed look-up hash, IP minimised.
     email_ciphertext: bytes | None = Field(
@@ -190,3 +195,39 @@ class OwnComment(SQLModel):
 
 class Preview(SQLModel):
     html: str
+
+
+class RateEvent(SQLModel, table=True):
+    """One submission, counted for flood limits by every worker (per IP, author and thread).
+    Keys are keyed hashes; rows older than the longest window are purged."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (
+        Index("ix_rate_events_site_id_scope_key_at", "site_id", "scope", "key", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column=Column(Integer, ForeignKey("sites.id"), nullable=False))
+    scope: str = Field(sa_column=Column(String(8), nullable=False))
+    key: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CommentFlag(SQLModel, table=True):
+    """A reader's report. Flags only ever put a comment back in the queue; they never hide it."""
+
+    __tablename__ = "comment_flags"
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column=Column(Integer, ForeignKey("sites.id"), nullable=False))
+    comment_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    category: str = Field(sa_column=Column(String(32), nullable=False))
+    note: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    # Keyed hash of the reporter's IP: one flag per reader per comment, no IP kept.
+    reporter_key: str = Field(sa_column=Column(String(32), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

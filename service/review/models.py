@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -53,3 +53,19 @@ class EventPublic(SQLModel):
     reason: str
     details: dict[str, Any]
     created_at: datetime
+
+
+class SpamFeedback(SQLModel, table=True):
+    """One moderator decision fed to a site's spam model: the exact weight change it caused,
+    so a reversed decision can be undone exactly and every worker can rebuild the model."""
+
+    __tablename__ = "spam_feedback"
+    __table_args__ = (Index("ix_spam_feedback_site_id_id", "site_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column=Column(Integer, ForeignKey("sites.id"), nullable=False))
+    comment_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    label: str = Field(sa_column=Column(String(8), nullable=False))
+    delta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

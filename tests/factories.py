@@ -13,7 +13,11 @@ from service.moderators.service import create_moderator
 from service.sites.service import create_site
 
 ORIGIN = "https://news.example.org"
-OPEN_POLICY: dict[str, Any] = {"mode": "publish", "require_form_token": False}
+OPEN_POLICY: dict[str, Any] = {
+    "mode": "publish",
+    "require_form_token": False,
+    "rate_limits": {"ip": None, "author": None, "thread": None},
+}
 
 
 def make_site(

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from service.comments import reading, rendering, writing
+from service.comments import flagging, reading, rendering, writing
+from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
 from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
 from service.comments.models import CommentCounts, CommentCreated, OwnComment, Preview, ThreadPage
@@ -114,3 +115,24 @@ def form_token(site: CurrentSite, thread: ThreadKey, state: StateDep) -> dict[st
     """A signed token recording when the comment form was rendered."""
     now = state.clock().timestamp()
     return {"token": issue_form_token(state.vault.keyring.signing_key, site.slug, thread, now)}
+
+
+@router.post("/comments/{comment_id}/flags", status_code=status.HTTP_202_ACCEPTED)
+def flag_comment(
+    site: WriteSite,
+    comment_id: int,
+    data: FlagRequest,
+    session: WriteSession,
+    state: StateDep,
+    ctx: WriteCtx,
+) -> FlagReceipt:
+    """Report a published comment. Reports ask moderators to look; they never hide it."""
+    return flagging.flag(
+        session,
+        site=site,
+        comment_id=comment_id,
+        request=data,
+        vault=state.vault,
+        client_ip=ctx.client_ip,
+        now=ctx.now,
+    )

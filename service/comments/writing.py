@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service import moderation
-from service.comments import formtoken, rendering
+from service.comments import formtoken, ratelimit, rendering
 from service.comments.inputs import CommentCreate, CommentEdit
 from service.comments.models import (
     Comment,
@@ -178,6 +178,19 @@ def submit(
             raise Invalid("parent_id", "there is no published comment with this id in this thread")
 
     lookup_key_id, lookup = vault.email_lookup(data.email)
+    policy = site_policy(site)
+    prefix = ip_prefix(ctx.client_ip)
+    ratelimit.enforce(
+        session,
+        site_id=site.id,
+        policy=policy,
+        keys={
+            "ip": vault.derived("rate-ip", f"{site.id}:{prefix}") if prefix else None,
+            "author": lookup,
+            "thread": str(thread.id),
+        },
+        now=ctx.now,
+    )
     key = dedupe_key(data.body)
     duplicate = session.exec(
         select(Comment.id).where(
@@ -205,7 +218,7 @@ def submit(
         moderation.Facts(
             now=now_ts, history=_author_history(session, site, lookup, data.author_name)
         ),
-        site_policy(site),
+        policy,
     )
     status = ACTION_STATUS[decision.action]
     reason = public_reason(decision)
@@ -227,7 +240,7 @@ def submit(
         email_lookup=lookup,
         email_lookup_key_id=lookup_key_id,
         avatar=vault.avatar_seed(site.id, lookup),
-        ip_prefix=ip_prefix(ctx.client_ip),
+        ip_prefix=prefix,
         ip_hash=vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
         ip_expires_at=ctx.now + ctx.ip_retention if ctx.client_ip else None,
         edit_token_hash=_token_hash(token),
@@ -359,7 +372,7 @@ def edit(
             author_name=comment.author_name,
             website=comment.website,
             is_reply=comment.parent_id is not None,
-            form_rendered_at=comment.created_at.timestamp(),
+            is_edit=True,
         ),
         moderation.Facts(
             now=ctx.now.timestamp(),

@@ -74,6 +74,7 @@ class CommentForModerator(SQLModel):
     moderation: dict[str, Any]
     reply_count: int
     flag_count: int
+    review_requested: bool
     ip_prefix: str | None
     avatar: str
     created_at: datetime

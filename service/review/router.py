@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.comments.models import CommentStatus
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
-from service.review import service
+from service.review import policy, service
 from service.review.inputs import (
     BulkDecisionRequest,
     BulkResult,
@@ -18,6 +18,7 @@ from service.review.inputs import (
     RevealedEmail,
     RevealRequest,
 )
+from service.review.policy import PolicyChange, PolicyTrial, PolicyView, TrialReport
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
@@ -33,8 +34,10 @@ def review_queue(
     thread: Annotated[str | None, Query(max_length=512)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    flagged: bool = False,
 ) -> QueuePage:
-    """Comments of one of your sites, by status (pending by default), each with its reasons."""
+    """Comments of one of your sites, by status (pending by default), each with its reasons.
+    ``flagged=true`` lists the comments readers reported often enough to need a look."""
     return service.queue(
         session,
         moderator,
@@ -43,6 +46,7 @@ def review_queue(
         thread_key=thread,
         cursor=cursor,
         limit=limit,
+        flagged=flagged,
     )
 
 
@@ -94,3 +98,31 @@ def events(
         session, moderator, site_slug=site, cursor=cursor, limit=limit
     )
     return {"items": [i.model_dump(mode="json") for i in items], "next_cursor": next_cursor}
+
+
+@router.get("/sites/{site}/policy")
+def get_policy(moderator: CurrentModerator, session: ReadSession, site: str) -> PolicyView:
+    """The site's moderation policy, with every setting spelled out."""
+    return policy.read_policy(session, moderator, site)
+
+
+@router.put("/sites/{site}/policy")
+def put_policy(
+    moderator: CurrentModerator,
+    site: str,
+    change: PolicyChange,
+    session: WriteSession,
+    state: StateDep,
+) -> PolicyView:
+    """Replace the site's policy (validated; the change and its reason are logged)."""
+    view = policy.change_policy(session, moderator, site, change, state.clock())
+    state.sites.forget(site)
+    return view
+
+
+@router.post("/sites/{site}/policy/trial")
+def try_policy(
+    moderator: CurrentModerator, site: str, request: PolicyTrial, session: ReadSession
+) -> TrialReport:
+    """What a proposed policy would have done to recent comments, per check, without acting."""
+    return policy.trial(session, moderator, site, request)

@@ -13,6 +13,8 @@ from service.comments.status import change_status
 from service.errors import Forbidden, NotFound
 from service.moderators.service import Principal
 from service.privacy.crypto import Sealed, Vault
+from service.privacy.models import AccessActor, AccessKind
+from service.privacy.register import record_access
 from service.review.events import append_event
 from service.review.inputs import (
     BulkDecisionRequest,
@@ -67,6 +69,7 @@ def _view(comment: Comment, site_slug: str, thread_key: str) -> CommentForModera
         moderation=comment.moderation,
         reply_count=comment.reply_count,
         flag_count=comment.flag_count,
+        review_requested=comment.review_requested,
         ip_prefix=comment.ip_prefix,
         avatar=comment.avatar,
         created_at=comment.created_at,
@@ -93,10 +96,13 @@ def queue(
     thread_key: str | None,
     cursor: str | None,
     limit: int,
+    flagged: bool = False,
 ) -> QueuePage:
     site = site_for(session, principal, site_slug)
     query = select(Comment).where(Comment.site_id == site.id)
-    if status is not None:
+    if flagged:
+        query = query.where(col(Comment.review_requested).is_(True))
+    if status is not None and not flagged:  # reported comments are published ones
         query = query.where(Comment.status == status.value)
     if thread_key is not None:
         thread_id = session.exec(
@@ -104,7 +110,7 @@ def queue(
         ).first()
         query = query.where(Comment.thread_id == (thread_id or -1))
     # The pending queue reads oldest first (first come, first reviewed); other lists newest first.
-    oldest_first = status is CommentStatus.PENDING
+    oldest_first = status is CommentStatus.PENDING or flagged
     if cursor:
         (edge,) = cursors.decode(cursor, (int,))
         query = query.where(col(Comment.id) > edge if oldest_first else col(Comment.id) < edge)
@@ -128,6 +134,7 @@ def _decide_one(
     assert comment.id is not None
     new_status = ACTION_STATUS[request.action]
     old = change_status(session, comment, new_status, reason=request.reason, at=now)
+    comment.review_requested = False  # a moderator has looked
     comment.moderation = {
         **comment.moderation,
         "actor": "moderator",
@@ -211,6 +218,17 @@ def reveal_email(
         at=now,
         reason=request.purpose,
         details={"category": request.category.value},
+    )
+    record_access(
+        session,
+        site_id=comment.site_id,
+        comment_id=comment.id,
+        actor=AccessActor.MODERATOR,
+        moderator_id=principal.moderator_id,
+        kind=AccessKind.EMAIL,
+        category=request.category.value,
+        purpose=request.purpose,
+        at=now,
     )
     session.commit()
     return RevealedEmail(comment_id=comment.id, email=email)

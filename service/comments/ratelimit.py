@@ -1,0 +1,65 @@
+"""Flood limits shared by every worker: recent submissions are rows in ``rate_events``.
+
+The pure core decides from counts (``moderation.rate_limit_verdict``); this module gathers them.
+Keys are keyed hashes (IP prefix, email look-up, thread id), never the raw values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, text
+from sqlmodel import Session, col, select
+
+from service import moderation
+from service.comments.models import RateEvent
+from service.errors import RateLimited
+
+# Rows older than this are of no use to any window a policy may set (7 days max).
+RATE_EVENT_MAX_AGE = timedelta(days=7)
+
+
+def enforce(
+    session: Session,
+    *,
+    site_id: int,
+    policy: moderation.Policy,
+    keys: dict[str, str | None],
+    now: datetime,
+) -> None:
+    """Raise RateLimited (429) when any scope is over its limit; otherwise record this
+    submission in every scope. Runs inside the comment's transaction, so a refused or failed
+    submission is not counted."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    counts: dict[str, tuple[int, float | None]] = {}
+    for limit in policy.rate_limits:
+        key = keys.get(limit.scope)
+        if key is None:
+            continue
+        if postgres:
+            # Two workers checking the same key must not both see room for one more.
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"rate:{site_id}:{limit.scope}:{key}"},
+            )
+        since = now - timedelta(seconds=limit.window_seconds)
+        count, oldest = session.exec(
+            select(func.count(), func.min(RateEvent.at)).where(
+                RateEvent.site_id == site_id,
+                RateEvent.scope == limit.scope,
+                RateEvent.key == key,
+                col(RateEvent.at) > since,
+            )
+        ).one()
+        counts[limit.scope] = (count, oldest.timestamp() if oldest is not None else None)
+    exceeded = moderation.rate_limit_verdict(counts, policy.rate_limits, now.timestamp())
+    if exceeded is not None:
+        raise RateLimited(exceeded.message, exceeded.retry_after)
+    for scope, key in keys.items():
+        if key is not None:
+            session.add(RateEvent(site_id=site_id, scope=scope, key=key, at=now))
+
+
+def purge_old(session: Session, now: datetime) -> int:
+    result = session.execute(delete(RateEvent).where(col(RateEvent.at) < now - RATE_EVENT_MAX_AGE))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,121 @@
+"""The matching key (security checklist U-NORM-1): obfuscation-resistant, display untouched.
+
+Pipeline for any text:
+
+1. ``fold``: NFKC -> casefold -> drop format (Cf) and invisible filler characters ->
+   NFD and drop combining marks -> map look-alikes to Latin (UTS #39 skeleton subset).
+2. ``text_key``: fold leetspeak inside words (``sh1t``, ``@ss``, ``$lut``) and turn the
+   gaps between words into markers the matcher understands:
+
+   * ``" "`` (hard boundary): whitespace between real words. Matches never cross it
+     except as the space inside a multi-word phrase, so "the pen is" never reads "penis".
+   * ``SOFT`` (soft boundary): punctuation inside a word (``s.p.a.m``, ``f_u_c_k``,
+     ``sex-positive``), whitespace between runs of single letters (``s p a m``) and
+     script changes. A soft boundary is both a word boundary and transparent, so
+     ``s.p.a.m`` reads "spam" and ``sex-positive`` still contains the word "sex".
+
+Repeated letters are collapsed by the matcher, not here, because it must remember run
+lengths ("as" must not match a blocked "ass"). ``normalised_key`` does collapse them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+from .confusables import SKELETON
+
+SOFT = "\x1f"  # never survives into a key as text: \x1f is a separator in the input
+
+# Invisible characters that are not category Cf (so the Cf filter misses them) but render
+# as nothing: Hangul fillers, braille blank, Mongolian vowel separator.
+_DROP = frozenset({"Mn", "Mc", "Me", "Cf"})
+_INVISIBLE = dict.fromkeys(map(ord, "\u115f\u1160\u3164\uffa0\u2800\u180e"), None)
+
+# Leetspeak: applied only inside tokens that contain a real letter, so "2024" and "4 5 5"
+# stay numbers. 1 -> i (sh1t, b1tch) is by far the most common reading.
+_LEET_DIGITS = str.maketrans("0123456789", "oizeasgtbg")
+# @ and $ count as letters when they touch a letter or digit (@ss, a$$, $hit); ! and | only
+# between two of them (sh!t), so "hello!" keeps its boundary.
+_LEET_SYMBOLS = str.maketrans("@$!|", "asil")
+_LONE_AT_DOLLAR = re.compile(r"(?<![\w@$])[@$]+(?![\w@$])")
+_EDGE_BANG = re.compile(r"(?<![^\W_])[!|]+|[!|]+(?![^\W_])")
+_DIGIT_TOKEN = re.compile(r"[^\W_]*\d[^\W_]*")
+_HARD_SEP = re.compile(r"[\W_]*\s[\W_]*")
+_SOFT_SEP = re.compile(r"(?:[^\w ]|_)+")
+_SCRIPT_CHANGE = re.compile(r"(?<=[a-z0-9])(?=[^\W_a-z0-9])|(?<=[^\W_a-z0-9])(?=[a-z0-9])")
+# Three or more single-character tokens in a row ("s p a m", "f.u.c.k") form one word.
+_SPACED_LETTERS = re.compile(r"(?<![^ \x1f])[^\W_](?:[ \x1f][^\W_]){2,}(?![^ \x1f])")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def fold(text: str) -> str:
+    """Steps NFKC, casefold, drop Cf/invisible, drop combining marks, skeleton.
+
+    Used for domains too, so bit.ly written with a Cyrillic i is still a shortener.
+    """
+    s = unicodedata.normalize("NFKC", text).casefold()
+    if s.isascii():  # the common case: nothing below can change ASCII
+        return s
+    s = unicodedata.normalize("NFD", s.translate(_INVISIBLE))
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in _DROP)
+    return s.translate(SKELETON)
+
+
+def _fold_leet_token(m: re.Match[str]) -> str:
+    token = m.group()
+    return token if token.isdigit() else token.translate(_LEET_DIGITS)
+
+
+def _join_spaced(m: re.Match[str]) -> str:
+    return m.group().replace(" ", SOFT)
+
+
+def text_key(text: str) -> str:
+    """The matching key of ``text``: letters/digits, ``" "`` and ``SOFT`` markers only,
+    no leading/trailing separators. Never shown to anyone."""
+    s = fold(text)
+    s = _LONE_AT_DOLLAR.sub(".", s)
+    s = _EDGE_BANG.sub(".", s).translate(_LEET_SYMBOLS)
+    if any(c.isdigit() for c in s):
+        s = _DIGIT_TOKEN.sub(_fold_leet_token, s)
+    s = _HARD_SEP.sub(" ", s)
+    s = _SOFT_SEP.sub(SOFT, s)
+    if not s.isascii():
+        s = _SCRIPT_CHANGE.sub(SOFT, s)
+    if " " in s or SOFT in s:
+        s = _SPACED_LETTERS.sub(_join_spaced, s)
+    return s.strip(" " + SOFT)
+
+
+class TermKey(NamedTuple):
+    """A list term compiled for the matcher.
+
+    ``key`` has repeats collapsed and ``runs`` holds each collapsed letter's count, so
+    text may stretch a letter ("fuuuck") but never shrink it ("as" is not "ass").
+    ``prefix``: the term ended with ``*`` (matches word starts: ``subscrib*``);
+    ``suffix``: the term started with ``*`` (matches word ends).
+    """
+
+    key: str
+    runs: tuple[int, ...]
+    prefix: bool
+    suffix: bool
+
+
+def term_key(term: str) -> TermKey:
+    """Compile one blocked/suspect term. Soft boundaries inside a term are dropped, so
+    "e-mail" and "email" are the same term; the key is empty when nothing is matchable."""
+    raw = term.strip()
+    prefix, suffix = raw.endswith("*"), raw.startswith("*")
+    key = text_key(raw.strip("*")).replace(SOFT, "")
+    runs = tuple(len(m.group()) for m in re.finditer(r"(.)\1*", key))
+    return TermKey(_REPEATS.sub(r"\1", key), runs, prefix, suffix)
+
+
+def normalised_key(text: str) -> str:
+    """Key for duplicate detection: two comments with the same key are the same comment
+    to a reader (case, width, accents, look-alikes, leetspeak, spacing and repeated
+    letters aside). Words are separated by single spaces."""
+    return _REPEATS.sub(r"\1", text_key(text).replace(SOFT, ""))

@@ -1,0 +1,73 @@
+"""``moderate``: run the base checks, the policy's checks and any extra checks; decide.
+
+Rules that hold whatever the checks do:
+* every verdict is kept, in run order, for the audit trail;
+* the strictest acting verdict wins (APPROVE when none objects);
+* dry-run verdicts are recorded with ``dry_run=True`` and never change the action;
+* a check that raises or returns garbage yields HOLD, never APPROVE and never REJECT:
+  a broken rule must neither publish spam nor silently destroy a real comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from . import registry
+from .core import Action, Check, Decision, Facts, Submission, Verdict, strictest
+from .policy import Policy
+
+
+def build_checks(policy: Policy) -> list[Check]:
+    """The base checks then ``policy.checks``, built through the registry, in order."""
+    checks: list[Check] = []
+    for name in (*registry.BASE_CHECKS, *policy.checks):
+        check = registry.factory(name)(policy)
+        if check is not None:
+            checks.append(check)
+    return checks
+
+
+def _run(check: Check, submission: Submission, facts: Facts, dry_run: bool) -> Verdict | None:
+    name = str(getattr(check, "name", type(check).__name__))
+    try:
+        verdict = check(submission, facts)
+        if verdict is not None and not isinstance(verdict, Verdict):
+            raise TypeError(f"returned {type(verdict).__name__}, not a Verdict")
+        if verdict is not None and not isinstance(verdict.action, Action):
+            raise TypeError("returned a verdict without an Action")
+    except Exception as exc:  # any failure of a rule means "a person looks"
+        verdict = Verdict(
+            name,
+            Action.HOLD,
+            f"check {name} failed; sent to the queue",
+            detail=type(exc).__name__,
+        )
+    if verdict is None:
+        return None
+    if dry_run and not verdict.dry_run:
+        verdict = dataclasses.replace(verdict, dry_run=True)
+    return verdict
+
+
+def moderate(
+    submission: Submission,
+    facts: Facts,
+    policy: Policy,
+    extra_checks: Sequence[Check] = (),
+) -> Decision:
+    """Decide what to do with one submission. Pure: same inputs, same Decision.
+
+    The base mode gives APPROVE (PUBLISH), HOLD (PREMODERATE_ALL), or HOLD unless the
+    author is trusted (PREMODERATE_FIRST); content checks can only make it stricter.
+    ``extra_checks`` run after the built-ins (e.g. the learned spam filter); a check
+    whose name is in ``policy.dry_run`` is recorded but not acted on.
+    """
+    verdicts: list[Verdict] = []
+    for check in (*build_checks(policy), *extra_checks):
+        dry = str(getattr(check, "name", "")) in policy.dry_run
+        verdict = _run(check, submission, facts, dry)
+        if verdict is not None:
+            verdicts.append(verdict)
+    action = strictest(v.action for v in verdicts if not v.dry_run)
+    return Decision(action, tuple(verdicts))

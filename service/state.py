@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from service.clock import Clock
+from service.comments.cache import PageCache
 from service.db import Database
 from service.errors import NotFound
 from service.privacy.crypto import Vault
@@ -59,3 +60,4 @@ class AppState:
     vault: Vault
     clock: Clock
     sites: SiteCache
+    pages: PageCache = field(default_factory=PageCache)

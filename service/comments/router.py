@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from service.comments import flagging, reading, rendering, writing
+from service.comments import cache, flagging, reading, rendering, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
 from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
@@ -39,20 +39,36 @@ def site_config(site: CurrentSite, state: StateDep) -> SitePublic:
     )
 
 
-@router.get("/comments")
+@router.get("/comments", response_model=ThreadPage)
 def list_comments(
+    request: Request,
     site: CurrentSite,
     session: ReadSession,
+    state: StateDep,
     thread: ThreadKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     sort: Sort = Sort.OLDEST,
     root: Annotated[int | None, Query(ge=1)] = None,
-) -> ThreadPage:
-    """Published comments of one article, a page of top-level comments with their replies."""
-    return reading.list_thread(
-        session, site, thread, limit=limit, cursor=cursor, sort=sort, root=root
-    )
+) -> Response:
+    """Published comments of one article, a page of top-level comments with their replies.
+    Answers carry an ETag (304 when unchanged) and may be cached briefly by CDNs."""
+    assert site.id is not None
+    params = (thread, limit, cursor, sort.value, root)
+    version = cache.thread_version(session, site.id, thread)
+    etag = cache.etag_for(site.id, version, params)
+    headers = {"ETag": etag, "Cache-Control": cache.CACHE_CONTROL}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+
+    def render() -> bytes:
+        page = reading.list_thread(
+            session, site, thread, limit=limit, cursor=cursor, sort=sort, root=root
+        )
+        return page.model_dump_json().encode()
+
+    body = state.pages.get_or_render((site.id, version, params), render)
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.post("/comments", status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,71 @@
+"""Public pages are cached and validated by thread version: 304s, and never stale, even when
+another worker changed the thread."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.db import Database
+from service.settings import Settings
+from tests.conftest import FrozenClock
+from tests.factories import ORIGIN, decide, make_moderator, make_site, post_comment
+
+THREAD = "/2020/12/18/zoom-data"
+URL = "/api/v1/sites/news/comments"
+
+
+def test_etag_and_304(client: TestClient, db: Database) -> None:
+    make_site(db)
+    post_comment(client)
+    first = client.get(URL, params={"thread": THREAD})
+    etag = first.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    assert "stale-while-revalidate" in first.headers["cache-control"]
+    again = client.get(URL, params={"thread": THREAD}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other_params = client.get(
+        URL, params={"thread": THREAD, "sort": "newest"}, headers={"If-None-Match": etag}
+    )
+    assert other_params.status_code == 200
+
+
+def test_every_visible_change_invalidates(client: TestClient, db: Database) -> None:
+    make_site(db)
+    token = make_moderator(db, "news")
+    created = post_comment(client, body="original").json()
+    headers = {"Origin": ORIGIN, "X-Edit-Token": created["edit_token"]}
+    seen = [client.get(URL, params={"thread": THREAD})]
+    client.patch(f"{URL}/{created['id']}", json={"body": "edited"}, headers=headers)
+    seen.append(client.get(URL, params={"thread": THREAD}))
+    assert "edited" in seen[-1].text
+    decide(client, token, created["id"], "reject", "no")
+    seen.append(client.get(URL, params={"thread": THREAD}))
+    assert seen[-1].json()["comments"] == []
+    decide(client, token, created["id"], "approve", "yes after all")
+    seen.append(client.get(URL, params={"thread": THREAD}))
+    etags = [r.headers["etag"] for r in seen]
+    assert len(set(etags)) == len(etags)
+
+
+def test_two_workers_never_serve_a_stale_page(
+    settings: Settings, db: Database, clock: FrozenClock, client: TestClient
+) -> None:
+    """A second app on the same database (another worker, its own cache) sees changes at once."""
+    make_site(db, policy={"mode": "premoderate_all", "require_form_token": False})
+    token = make_moderator(db, "news")
+    other_app = create_app(settings, clock=clock)
+    with TestClient(other_app, base_url="http://margin.test") as other:
+        created = post_comment(client).json()
+        assert other.get(URL, params={"thread": THREAD}).json()["comments"] == []  # cached, pending
+        decide(client, token, created["id"], "approve", "fine")
+        assert [c["id"] for c in other.get(URL, params={"thread": THREAD}).json()["comments"]] == [
+            created["id"]
+        ]
+        client.delete(
+            f"{URL}/{created['id']}",
+            headers={"Origin": ORIGIN, "X-Edit-Token": created["edit_token"]},
+        )
+        assert other.get(URL, params={"thread": THREAD}).json()["comments"] == []
+    other_app.state.margin.db.dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -15,9 +17,17 @@ from service.health import router as health_router
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
 from service.privacy.crypto import Vault
 from service.privacy.keys import load_or_create_keyring
+from service.privacy.router import moderation_router as privacy_moderation_router
+from service.privacy.router import public_router as privacy_public_router
+from service.privacy.scheduler import retention_lifespan
+from service.review.learning import SpamLearner
 from service.review.router import router as review_router
 from service.settings import Settings
+from service.spam import SpamModel, load_model
+from service.spam.cli import DEFAULT_MODEL
 from service.state import AppState, SiteCache
+from service.transparency.router import router as transparency_router
+from service.widget.router import router as widget_router
 
 log = logging.getLogger("margin")
 
@@ -26,6 +36,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the ASGI app. Keys are loaded here, so a missing or broken key file fails at
     start-up rather than at the first comment."""
     keyring = load_or_create_keyring(settings.key_file, create=not settings.is_production)
+    learner = SpamLearner(spam_model(settings.spam_model)) if settings.spam_enabled else None
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     sites = SiteCache(db)
     app = FastAPI(
@@ -35,19 +46,42 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url="/docs" if settings.show_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
+        lifespan=retention_lifespan,
     )
     app.state.margin = AppState(
-        settings=settings, db=db, vault=Vault(keyring), clock=clock or system_clock, sites=sites
+        settings=settings,
+        db=db,
+        vault=Vault(keyring, key_file=settings.key_file),
+        clock=clock or system_clock,
+        sites=sites,
+        learner=learner,
     )
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(comments_router)
     app.include_router(review_router)
+    app.include_router(widget_router)
+    app.include_router(privacy_moderation_router)
+    app.include_router(privacy_public_router)
+    app.include_router(transparency_router)
     # Outermost first: headers on everything, then CORS, then the size limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SiteCORS, sites=sites)
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     return app
+
+
+def spam_model(path: Path | None) -> SpamModel:
+    """Load (and validate) the spam model at start-up: a missing or corrupt file stops the
+    server here with a clear message, not at the first comment. Loaded once per process."""
+    resolved = (path or DEFAULT_MODEL).resolve()
+    stat = resolved.stat() if resolved.exists() else None
+    return _load_cached(resolved, stat.st_mtime_ns if stat else 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: Path, _mtime_ns: int) -> SpamModel:
+    return load_model(path)
 
 
 def create_app_from_env() -> FastAPI:

@@ -13,10 +13,13 @@ from service.db import Database
 from service.errors import MarginError
 from service.migrate import upgrade
 from service.moderators.service import create_moderator
+from service.privacy import cli as privacy_cli
 from service.privacy.crypto import Vault
 from service.privacy.keys import KeyError_, load_or_create_keyring
 from service.settings import Settings
 from service.sites.service import create_site
+from service.spam import ModelError
+from service.spam import cli as spam_cli
 
 DEMO_TOKEN_FILE = Path("var/demo-moderator-token")
 
@@ -34,6 +37,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _load_vault(settings)  # fail here, before any worker starts, if keys are missing
+    if settings.spam_enabled:
+        from service.app import spam_model
+
+        spam_model(settings.spam_model)  # the same: a broken model file stops the start
     if not args.no_migrate:
         upgrade(settings.database_url)
     if settings.demo or args.demo:
@@ -156,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     moderator_create.add_argument("--name", required=True)
     moderator_create.add_argument("--pii", action="store_true", help="may reveal emails (recorded)")
     moderator_create.set_defaults(func=cmd_moderator_create)
+    privacy_cli.add_subcommands(commands)
+    spam_cli.add_subcommands(commands)
     return parser
 
 
@@ -166,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarginError as exc:
         print(f"margin: {exc.message}", file=sys.stderr)
         return 2
-    except KeyError_ as exc:
+    except (KeyError_, ModelError) as exc:
         print(f"margin: {exc}", file=sys.stderr)
         return 2
     return code

@@ -39,7 +39,18 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
     max_body_chars: int = Field(default=10_000, ge=1, le=100_000)
     ip_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Rejected, spam and deleted comments are purged this long after their removal.
+    removed_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Idempotency records keep the edit token sealed for replays; they expire after this.
+    idempotency_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
+    # How often each server runs the retention job (seconds; 0 = never, run `margin purge`).
+    purge_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    # The learned spam filter: the shipped model unless a path is given; off when disabled.
+    spam_enabled: bool = True
+    spam_model: Path | None = None
+    spam_budget_ms: int = Field(default=500, ge=10, le=10_000)
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,7 @@ from service.comments.cache import PageCache
 from service.db import Database
 from service.errors import NotFound
 from service.privacy.crypto import Vault
+from service.review.learning import SpamLearner
 from service.settings import Settings
 from service.sites.models import Site
 
@@ -60,4 +61,5 @@ class AppState:
     vault: Vault
     clock: Clock
     sites: SiteCache
+    learner: SpamLearner | None = None
     pages: PageCache = field(default_factory=PageCache)

@@ -100,6 +100,7 @@ def test_links_and_words_through_the_api(client: TestClient, db: Database) -> No
         "mode": "publish",
         "require_form_token": False,
         "rate_limits": NO_LIMITS,
+        "dry_run": ["spam_filter"],  # the rules alone, not the learned filter
         "blocked_words": ["idiot"],
         "suspect_words": ["casino"],
         "blocked_domains": ["spam.example"],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from service.comments import cache, flagging, reading, rendering, writing
+from service.comments import cache, flagging, reading, rendering, spamcheck, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
 from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
@@ -21,8 +21,10 @@ from service.deps import (
     WriteSession,
     WriteSite,
 )
-from service.sites.models import SitePublic
+from service.sites.models import Site, SitePublic
+from service.sites.policy import site_policy
 from service.sites.service import public_config
+from service.state import AppState
 
 router = APIRouter(prefix="/api/v1/sites/{site}", tags=["public"])
 
@@ -76,7 +78,10 @@ def create_comment(
     site: WriteSite, data: CommentCreate, session: WriteSession, state: StateDep, ctx: WriteCtx
 ) -> CommentCreated:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
-    return writing.submit(session, site=site, data=data, vault=state.vault, ctx=ctx)
+    check = _spam_check(state, site)(data.author_name, data.website, data.body)
+    return writing.submit(
+        session, site=site, data=data, vault=state.vault, ctx=ctx, extra_checks=[check]
+    )
 
 
 @router.get("/comments/{comment_id}/own")
@@ -94,10 +99,19 @@ def edit_comment(
     data: CommentEdit,
     token: EditToken,
     session: WriteSession,
+    state: StateDep,
     ctx: WriteCtx,
 ) -> OwnComment:
     """Edit one's own comment within the edit window."""
-    return writing.edit(session, site=site, comment_id=comment_id, token=token, data=data, ctx=ctx)
+    return writing.edit(
+        session,
+        site=site,
+        comment_id=comment_id,
+        token=token,
+        data=data,
+        ctx=ctx,
+        spam_check=_spam_check(state, site),
+    )
 
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -152,3 +166,22 @@ def flag_comment(
         client_ip=ctx.client_ip,
         now=ctx.now,
     )
+
+
+def _spam_check(state: AppState, site: Site) -> writing.SpamCheckFactory:
+    """The learned filter's verdict, computed outside the write transaction."""
+
+    def check(author_name: str, website: str | None, body: str) -> spamcheck.FixedVerdict:
+        assert site.id is not None
+        return spamcheck.assess(
+            state.learner,
+            state.db,
+            site_id=site.id,
+            policy=site_policy(site),
+            body=body,
+            author_name=author_name,
+            website=website,
+            budget_seconds=state.settings.spam_budget_ms / 1000,
+        )
+
+    return check

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,9 @@ from service.review.models import Actor
 from service.sites.models import Site
 from service.sites.policy import site_policy
 from service.textcheck import origin_of
+
+# Builds the learned spam filter's check for (author name, website, body).
+SpamCheckFactory = Callable[[str, str | None, str], moderation.Check]
 
 ACTION_STATUS = {
     moderation.Action.APPROVE: CommentStatus.APPROVED,
@@ -152,7 +156,13 @@ def _created(comment: Comment, token: str, ctx: WriteContext) -> CommentCreated:
 
 
 def submit(
-    session: Session, *, site: Site, data: CommentCreate, vault: Vault, ctx: WriteContext
+    session: Session,
+    *,
+    site: Site,
+    data: CommentCreate,
+    vault: Vault,
+    ctx: WriteContext,
+    extra_checks: Sequence[moderation.Check] = (),
 ) -> CommentCreated:
     assert site.id is not None
     if ctx.idempotency_key:
@@ -219,6 +229,7 @@ def submit(
             now=now_ts, history=_author_history(session, site, lookup, data.author_name)
         ),
         policy,
+        extra_checks,
     )
     status = ACTION_STATUS[decision.action]
     reason = public_reason(decision)
@@ -357,6 +368,7 @@ def edit(
     token: str | None,
     data: CommentEdit,
     ctx: WriteContext,
+    spam_check: SpamCheckFactory | None = None,
 ) -> OwnComment:
     comment = _own(session, site, comment_id, token)
     _check_window(comment, ctx)
@@ -366,6 +378,7 @@ def edit(
     comment.dedupe_key = dedupe_key(data.body)
     comment.edited_at = ctx.now
     # An edit is moderated again: approved text cannot be swapped for spam afterwards.
+    policy = site_policy(site)
     decision = moderation.moderate(
         moderation.Submission(
             body=data.body,
@@ -378,7 +391,8 @@ def edit(
             now=ctx.now.timestamp(),
             history=_author_history(session, site, comment.email_lookup, comment.author_name),
         ),
-        site_policy(site),
+        policy,
+        [spam_check(comment.author_name, comment.website, data.body)] if spam_check else [],
     )
     new_status = ACTION_STATUS[decision.action]
     if comment.status == CommentStatus.PENDING and new_status is CommentStatus.APPROVED:

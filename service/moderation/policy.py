@@ -82,6 +82,10 @@ class Policy:
     # pure helpers used by the service before moderation (429) and for reader flags
     rate_limits: tuple[RateLimit, ...] = DEFAULT_RATE_LIMITS
     flags_to_review: int = 3
+    # learned spam filter (an extra check run by the service): hold at or above the first
+    # probability, mark as spam at or above the second
+    spam_hold_threshold: float = 0.5
+    spam_threshold: float = 0.9
 
     def all_suspect_words(self) -> tuple[str, ...]:
         """Own suspect words followed by every enabled preset's words."""
@@ -125,7 +129,14 @@ class Policy:
             suspect_presets=g.get("suspect_presets", d.suspect_presets, _list(_preset, 20)),
             rate_limits=g.get("rate_limits", d.rate_limits, _rate_limits),
             flags_to_review=g.get("flags_to_review", d.flags_to_review, _int(1, 1000)),
-        )
+            spam_hold_threshold=g.get("spam_hold_threshold", d.spam_hold_threshold, _num(0.0, 1.0)),
+            spam_threshold=g.get("spam_threshold", d.spam_threshold, _num(0.0, 1.0)),
+        )._checked()
+
+    def _checked(self) -> Policy:
+        if self.spam_hold_threshold > self.spam_threshold:
+            raise PolicyError("spam_hold_threshold", "must not be above spam_threshold")
+        return self
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; ``Policy.from_dict(p.to_dict()) == p``."""
@@ -148,6 +159,8 @@ class Policy:
             "suspect_presets": list(self.suspect_presets),
             "rate_limits": limits,
             "flags_to_review": self.flags_to_review,
+            "spam_hold_threshold": self.spam_hold_threshold,
+            "spam_threshold": self.spam_threshold,
         }
 
 

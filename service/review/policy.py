@@ -14,6 +14,7 @@ from service.comments.models import Comment, CommentStatus
 from service.errors import Invalid
 from service.moderators.service import Principal
 from service.review.events import append_event
+from service.review.learning import SpamLearner
 from service.review.models import Actor
 from service.review.service import site_for
 from service.sites.policy import site_policy
@@ -166,3 +167,40 @@ def _histories(rows: list[Comment] | Any) -> dict[int, moderation.AuthorHistory]
         )
         counts[row.status] += 1
     return out
+
+
+class ModelReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+def reset_spam_model(
+    session: Session,
+    principal: Principal,
+    slug: str,
+    request: ModelReset,
+    learner: SpamLearner | None,
+    now: datetime,
+) -> dict[str, str]:
+    """Forget everything the site's moderators taught the spam filter (back to the shipped
+    model). Logged like any rule change."""
+    site = site_for(session, principal, slug)
+    assert site.id is not None
+    reason = multi_line(request.reason, "reason").strip()
+    if not reason:
+        raise Invalid("reason", "a reason is required: say why, in plain words")
+    if learner is None:
+        raise Invalid("site", "the spam filter is disabled on this server")
+    learner.reset(session, site_id=site.id, at=now)
+    append_event(
+        session,
+        site_id=site.id,
+        actor=Actor.MODERATOR,
+        moderator_id=principal.moderator_id,
+        action="spam_model_reset",
+        at=now,
+        reason=reason,
+    )
+    session.commit()
+    return {"site": site.slug, "spam_model": "reset to the shipped model"}

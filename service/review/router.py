@@ -18,7 +18,7 @@ from service.review.inputs import (
     RevealedEmail,
     RevealRequest,
 )
-from service.review.policy import PolicyChange, PolicyTrial, PolicyView, TrialReport
+from service.review.policy import ModelReset, PolicyChange, PolicyTrial, PolicyView, TrialReport
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
@@ -59,7 +59,7 @@ def decide(
     state: StateDep,
 ) -> CommentForModerator:
     """Approve, reject, mark as spam or delete one comment, with a reason."""
-    return service.decide(session, moderator, comment_id, request, state.clock())
+    return service.decide(session, moderator, comment_id, request, state.clock(), state.learner)
 
 
 @router.post("/decisions")
@@ -70,7 +70,8 @@ def decide_bulk(
     state: StateDep,
 ) -> BulkResult:
     """The same decision for many comments at once; all or nothing."""
-    return BulkResult(items=service.decide_bulk(session, moderator, request, state.clock()))
+    items = service.decide_bulk(session, moderator, request, state.clock(), state.learner)
+    return BulkResult(items=items)
 
 
 @router.post("/comments/{comment_id}/reveal-email")
@@ -126,3 +127,15 @@ def try_policy(
 ) -> TrialReport:
     """What a proposed policy would have done to recent comments, per check, without acting."""
     return policy.trial(session, moderator, site, request)
+
+
+@router.post("/sites/{site}/spam-model/reset")
+def reset_spam_model(
+    moderator: CurrentModerator,
+    site: str,
+    request: ModelReset,
+    session: WriteSession,
+    state: StateDep,
+) -> dict[str, str]:
+    """Undo everything the site's moderators taught the spam filter (logged, with a reason)."""
+    return policy.reset_spam_model(session, moderator, site, request, state.learner, state.clock())

@@ -15,6 +15,7 @@ from service.moderators.service import Principal
 from service.privacy.crypto import Sealed, Vault
 from service.privacy.models import AccessActor, AccessKind
 from service.privacy.register import record_access
+from service.review import learning
 from service.review.events import append_event
 from service.review.inputs import (
     BulkDecisionRequest,
@@ -124,14 +125,34 @@ def queue(
     return QueuePage(items=_views(session, rows), next_cursor=next_cursor)
 
 
+# What each decision teaches the site's spam filter (None: nothing about spam; an earlier
+# lesson from the same comment is undone).
+LESSON = {
+    DecisionAction.APPROVE: learning.HAM,
+    DecisionAction.SPAM: learning.SPAM,
+    DecisionAction.REJECT: None,
+    DecisionAction.DELETE: None,
+}
+
+
 def _decide_one(
     session: Session,
     principal: Principal,
     comment: Comment,
     request: DecisionRequest,
     now: datetime,
+    learner: learning.SpamLearner | None,
 ) -> None:
     assert comment.id is not None
+    if learner is not None:
+        learner.teach(
+            session,
+            site_id=comment.site_id,
+            comment_id=comment.id,
+            label=LESSON[request.action],
+            text=(comment.body, comment.author_name, comment.website),
+            at=now,
+        )
     new_status = ACTION_STATUS[request.action]
     old = change_status(session, comment, new_status, reason=request.reason, at=now)
     comment.review_requested = False  # a moderator has looked
@@ -156,16 +177,36 @@ def _decide_one(
 
 
 def decide(
-    session: Session, principal: Principal, comment_id: int, request: DecisionRequest, now: datetime
+    session: Session,
+    principal: Principal,
+    comment_id: int,
+    request: DecisionRequest,
+    now: datetime,
+    learner: learning.SpamLearner | None = None,
 ) -> CommentForModerator:
     comment = _comment_for(session, principal, comment_id, lock=True)
-    _decide_one(session, principal, comment, request, now)
-    session.commit()
+    _decide_one(session, principal, comment, request, now, learner)
+    _commit(session, learner, {comment.site_id})
     return _views(session, [comment])[0]
 
 
+def _commit(session: Session, learner: learning.SpamLearner | None, site_ids: set[int]) -> None:
+    try:
+        session.commit()
+    except Exception:
+        # The in-memory spam model already holds the lesson; rebuild it from the database.
+        for site_id in site_ids:
+            if learner is not None:
+                learner.forget(site_id)
+        raise
+
+
 def decide_bulk(
-    session: Session, principal: Principal, request: BulkDecisionRequest, now: datetime
+    session: Session,
+    principal: Principal,
+    request: BulkDecisionRequest,
+    now: datetime,
+    learner: learning.SpamLearner | None = None,
 ) -> list[CommentForModerator]:
     """All or nothing: one unknown id and no comment changes."""
     ids = sorted(set(request.ids))
@@ -182,8 +223,8 @@ def decide_bulk(
         missing = sorted(set(ids) - {c.id for c in visible})
         raise NotFound(f"no such comment: {', '.join(map(str, missing[:20]))}")
     for comment in visible:
-        _decide_one(session, principal, comment, request, now)
-    session.commit()
+        _decide_one(session, principal, comment, request, now, learner)
+    _commit(session, learner, {c.site_id for c in visible})
     return _views(session, visible)
 
 

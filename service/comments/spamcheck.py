@@ -1,0 +1,79 @@
+"""The learned spam filter as one more moderation check.
+
+The score is computed before the write transaction opens (so SQLite's write lock is never held
+while scoring) and handed to the pure core as a check with a fixed verdict. A filter that fails
+or runs past its time budget sends the comment to the queue: never to publication, never to
+the bin.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from service import moderation
+from service.db import Database
+from service.review.learning import SpamLearner
+
+log = logging.getLogger("margin.spam")
+
+NAME = "spam_filter"
+
+
+@dataclass(frozen=True)
+class FixedVerdict:
+    """A moderation.Check whose verdict was computed outside the core."""
+
+    name: str
+    verdict: moderation.Verdict | None
+
+    def __call__(
+        self, submission: moderation.Submission, facts: moderation.Facts
+    ) -> moderation.Verdict | None:
+        del submission, facts
+        return self.verdict
+
+
+def _held(reason: str) -> FixedVerdict:
+    return FixedVerdict(NAME, moderation.Verdict(NAME, moderation.Action.HOLD, reason))
+
+
+def assess(
+    learner: SpamLearner | None,
+    db: Database,
+    *,
+    site_id: int,
+    policy: moderation.Policy,
+    body: str,
+    author_name: str,
+    website: str | None,
+    budget_seconds: float,
+) -> FixedVerdict:
+    if learner is None:
+        return FixedVerdict(NAME, None)
+    # CPU time of this thread, not wall time: a busy server waiting for its turn is not a
+    # slow filter, and must not hold every comment.
+    started = time.thread_time()
+    try:
+        with db.read() as session:
+            score = learner.score(session, site_id, body, author_name, website)
+    except Exception:
+        log.exception("spam filter failed")
+        return _held("the spam filter could not check this comment; held for a moderator")
+    if time.thread_time() - started > budget_seconds:
+        log.warning("spam filter over its time budget")
+        return _held("the spam filter took too long; held for a moderator")
+    probability = score.probability
+    detail = ", ".join(f"{name} ({weight:+.2f})" for name, weight in score.top_features)
+    hold_at, spam_at = policy.spam_hold_threshold, policy.spam_threshold
+    if probability >= spam_at:
+        action, reason = (
+            moderation.Action.SPAM,
+            f"very likely spam (filter score {probability:.2f})",
+        )
+    elif probability >= hold_at:
+        action, reason = moderation.Action.HOLD, f"may be spam (filter score {probability:.2f})"
+    else:
+        action, reason = moderation.Action.APPROVE, f"spam filter score {probability:.2f}"
+    return FixedVerdict(NAME, moderation.Verdict(NAME, action, reason, detail=detail))

@@ -1,0 +1,93 @@
+"""Privacy endpoints: readers' self-service requests, moderators' subject requests, the access
+register and IP look-ups. Thin handlers over privacy.service; answers are never cached."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession, WriteSite
+from service.privacy import service
+from service.privacy.inputs import (
+    ErasureReport,
+    RevealedIp,
+    RevealIpRequest,
+    SelfServiceRequest,
+    SubjectExport,
+    SubjectRequest,
+)
+from service.privacy.models import AccessPage
+
+moderation_router = APIRouter(prefix="/api/v1/moderation", tags=["privacy"])
+public_router = APIRouter(prefix="/api/v1/sites/{site}/privacy", tags=["privacy"])
+
+SiteQuery = Annotated[str, Query(min_length=1, max_length=64)]
+
+
+@moderation_router.post("/subjects/export")
+def export_subject(
+    moderator: CurrentModerator, request: SubjectRequest, session: WriteSession, state: StateDep
+) -> SubjectExport:
+    """Everything held about the person who gave this email, on your sites (PII scope only).
+    Each exported comment is recorded in the access register with the purpose."""
+    return service.moderator_export(session, moderator, state.vault, request, state.clock())
+
+
+@moderation_router.post("/subjects/erase")
+def erase_subject(
+    moderator: CurrentModerator, request: SubjectRequest, session: WriteSession, state: StateDep
+) -> ErasureReport:
+    """Erase the personal data of the person who gave this email, on your sites (PII scope
+    only); comments are anonymised or deleted as each site's erasure policy says."""
+    return service.moderator_erase(session, moderator, state.vault, request, state.clock())
+
+
+@moderation_router.get("/access")
+def access_register(
+    moderator: CurrentModerator,
+    session: ReadSession,
+    site: SiteQuery,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AccessPage:
+    """The register of access to personal data of one of your sites, newest first."""
+    return service.access_register(session, moderator, site_slug=site, cursor=cursor, limit=limit)
+
+
+@moderation_router.post("/comments/{comment_id}/reveal-ip")
+def reveal_ip(
+    moderator: CurrentModerator,
+    comment_id: int,
+    request: RevealIpRequest,
+    session: WriteSession,
+    state: StateDep,
+) -> RevealedIp:
+    """A comment's IP prefix and the comments sent from the same address (PII scope; recorded)."""
+    return service.reveal_ip(session, moderator, comment_id, request, state.clock())
+
+
+@public_router.post("/export")
+def export_own(
+    site: WriteSite,
+    request: SelfServiceRequest,
+    session: ReadSession,
+    state: StateDep,
+    response: Response,
+) -> SubjectExport:
+    """Everything held about the comments whose edit tokens you send (as JSON)."""
+    response.headers["Cache-Control"] = "no-store"
+    return service.self_export(session, site, state.vault, request, state.clock())
+
+
+@public_router.post("/erase")
+def erase_own(
+    site: WriteSite,
+    request: SelfServiceRequest,
+    session: WriteSession,
+    state: StateDep,
+    response: Response,
+) -> ErasureReport:
+    """Erase your personal data from the comments whose edit tokens you send."""
+    response.headers["Cache-Control"] = "no-store"
+    return service.self_erase(session, site, request, state.clock())

@@ -1,0 +1,133 @@
+"""Each site's spam model learns from its moderators, durably, and every worker sees it.
+
+Every teaching event is a row in ``spam_feedback``: a decision (``spam``/``ham``) with the exact
+weight change it caused, an ``undo`` carrying the negated change of a reversed decision, or a
+``reset`` back to the shipped model. A worker keeps each site's model in memory and, before
+using it, applies the rows it has not seen yet (one indexed query), so a restart or another
+worker rebuilds the same model from the same rows.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from service.review.models import SpamFeedback
+from service.spam import SiteModel, SpamModel, SpamScore, Update
+
+SPAM, HAM, UNDO, RESET = "spam", "ham", "undo", "reset"
+
+
+@dataclass
+class _Cached:
+    model: SiteModel
+    last_id: int = 0
+    # Rows this worker wrote and applied already; skipped when the sync reaches them.
+    applied: set[int] = field(default_factory=set)
+
+
+@dataclass
+class SpamLearner:
+    """Per-site models on top of one shipped base model (loaded once per process)."""
+
+    base: SpamModel
+    _sites: dict[int, _Cached] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _synced(self, session: Session, site_id: int) -> _Cached:
+        cached = self._sites.get(site_id)
+        if cached is None:
+            cached = self._sites[site_id] = _Cached(SiteModel(self.base))
+        rows = session.exec(
+            select(SpamFeedback)
+            .where(SpamFeedback.site_id == site_id, col(SpamFeedback.id) > cached.last_id)
+            .order_by(col(SpamFeedback.id))
+        ).all()
+        for row in rows:
+            assert row.id is not None
+            if row.id in cached.applied:
+                cached.applied.discard(row.id)
+            elif row.label == RESET:
+                cached.model = SiteModel(self.base)
+            else:
+                cached.model.apply(Update.from_json(row.delta))
+            cached.last_id = row.id
+        return cached
+
+    def score(
+        self, session: Session, site_id: int, body: str, author_name: str, website: str | None
+    ) -> SpamScore:
+        with self._lock:
+            model = self._synced(session, site_id).model
+            return model.score(body, author_name, website)
+
+    def teach(
+        self,
+        session: Session,
+        *,
+        site_id: int,
+        comment_id: int,
+        label: str | None,
+        text: tuple[str, str, str | None],
+        at: datetime,
+    ) -> None:
+        """Record what a moderator decided about a comment (``spam``, ``ham`` or None for a
+        decision that says nothing about spam). A different earlier lesson from the same
+        comment is undone first, so a reversed decision leaves no trace in the model."""
+        previous = session.exec(
+            select(SpamFeedback).where(
+                SpamFeedback.site_id == site_id,
+                SpamFeedback.comment_id == comment_id,
+                col(SpamFeedback.label).in_([SPAM, HAM]),
+                col(SpamFeedback.active).is_(True),
+            )
+        ).first()
+        if previous is not None and previous.label == label:
+            return  # the same lesson twice would count double
+        with self._lock:
+            cached = self._synced(session, site_id)
+            written: list[SpamFeedback] = []
+            if previous is not None:
+                undo = Update.from_json(previous.delta).negated()
+                previous.active = False
+                session.add(previous)
+                cached.model.apply(undo)
+                written.append(self._row(site_id, comment_id, UNDO, undo, at))
+            if label is not None:
+                body, author_name, website = text
+                lesson = cached.model.learn(body, author_name, website, is_spam=label == SPAM)
+                written.append(self._row(site_id, comment_id, label, lesson, at))
+            session.add_all(written)
+            session.flush()
+            cached.applied.update(row.id for row in written if row.id is not None)
+
+    def forget(self, site_id: int) -> None:
+        """Drop a site's in-memory model (after a failed commit); the next use rebuilds it."""
+        with self._lock:
+            self._sites.pop(site_id, None)
+
+    def reset(self, session: Session, *, site_id: int, at: datetime) -> None:
+        session.execute(
+            update(SpamFeedback).where(col(SpamFeedback.site_id) == site_id).values(active=False)
+        )
+        session.add(
+            SpamFeedback(site_id=site_id, label=RESET, delta={}, active=False, created_at=at)
+        )
+        session.flush()
+
+    @staticmethod
+    def _row(
+        site_id: int, comment_id: int, label: str, change: Update, at: datetime
+    ) -> SpamFeedback:
+        return SpamFeedback(
+            site_id=site_id,
+            comment_id=comment_id,
+            label=label,
+            delta=change.to_json(),
+            active=label != UNDO,
+            created_at=at,
+        )

@@ -1,0 +1,117 @@
+"""Reading labelled spam data (CSV or TSV with a text column and a label column)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DataError", "Example", "read_labelled"]
+
+TEXT_COLUMNS = ("content", "text", "message", "sms", "body", "comment")
+LABEL_COLUMNS = ("class", "label", "is_spam", "spam", "category")
+AUTHOR_COLUMNS = ("author", "author_name", "name")
+SPAM_LABELS = {"spam", "1", "true", "yes"}
+HAM_LABELS = {"ham", "0", "false", "no"}
+
+
+class DataError(Exception):
+    """A data file cannot be read as labelled spam data."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    is_spam: bool
+    author: str = ""
+    source: str = ""
+
+
+def _pick(header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str) -> int:
+    lowered = [h.strip().lower() for h in header]
+    if wanted is not None:
+        if wanted in header:
+            return header.index(wanted)
+        if wanted.lower() in lowered:
+            return lowered.index(wanted.lower())
+        raise DataError(f"no {what} column {wanted!r}; columns are {header}")
+    for name in candidates:
+        if name in lowered:
+            return lowered.index(name)
+    raise DataError(
+        f"cannot find a {what} column (tried {', '.join(candidates)}); columns are {header}"
+    )
+
+
+def read_labelled(
+    path: Path | str,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> list[Example]:
+    """Rows in file order. Delimiter: tab for .tsv/.txt or a header containing a tab, else comma.
+
+    Columns are found by name (YouTube: ``CONTENT`` + ``CLASS``/``label``; SMS: ``Label`` + ``SMS``)
+    unless given. Labels: spam/ham, 1/0, true/false, yes/no (case-insensitive).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+    first = raw.split("\n", 1)[0]
+    tsv = path.suffix.lower() in (".tsv", ".tab", ".txt") or "\t" in first
+    if tsv:
+        reader = csv.reader(raw.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(raw.splitlines(keepends=True))
+    rows = list(reader)
+    if not rows:
+        raise DataError(f"{path}: empty file")
+    header = rows[0]
+    if tsv and label_column is None and text_column is None and len(header) == 2:
+        # The SMS collection: label<TAB>text, with or without a header line.
+        if header[0].strip().lower() in SPAM_LABELS | HAM_LABELS:
+            rows.insert(0, ["label", "text"])
+            header = rows[0]
+        text_candidates: tuple[str, ...] = (header[1].strip().lower(),)
+        label_candidates: tuple[str, ...] = (header[0].strip().lower(),)
+    else:
+        text_candidates, label_candidates = TEXT_COLUMNS, LABEL_COLUMNS
+    try:
+        ti = _pick(header, text_column, text_candidates, "text")
+        li = _pick(header, label_column, label_candidates, "label")
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
+    lowered = [h.strip().lower() for h in header]
+    ai = next((lowered.index(c) for c in AUTHOR_COLUMNS if c in lowered), None)
+    out: list[Example] = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) <= max(ti, li):
+            raise DataError(f"{path}: row {n} has {len(row)} fields, expected {len(header)}")
+        label = row[li].strip().lower()
+        if label in SPAM_LABELS:
+            is_spam = True
+        elif label in HAM_LABELS:
+            is_spam = False
+        else:
+            raise DataError(f"{path}: row {n}: label {row[li]!r} is not spam/ham or 1/0")
+        author = row[ai] if ai is not None and ai < len(row) else ""
+        out.append(Example(row[ti], is_spam, author, path.name))
+    if not out:
+        raise DataError(f"{path}: no data rows")
+    return out
+
+
+def describe_file(path: Path | str, examples: list[Example]) -> dict[str, object]:
+    path = Path(path)
+    return {
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "rows": len(examples),
+        "spam": sum(e.is_spam for e in examples),
+    }

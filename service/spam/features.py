@@ -1,0 +1,430 @@
+"""Features for the spam model, computed from a comment's body, author name and website.
+
+Every feature has a readable *key* (``w:subscribe``, ``b:check out``, ``c:scri``, ``m:links=2``)
+that is hashed with a stable hash (CRC-32 of the UTF-8 key, never Python's salted ``hash()``)
+into one of ``2**bits`` slots. Keys are kept, so weights stay inspectable and the strongest
+contributions can be shown to a moderator as reasons.
+
+Groups (text is NFKC-normalised and lower-cased; links are replaced by the word ``url``):
+
+* words: for every word, its unigram ``w:<word>`` (plus a folded form for numbers, e.g.
+  ``w:<num5+>``), and for every adjacent pair the bigram ``b:<w1> <w2>`` (``<s>`` starts);
+* chars: for every word, its distinct character n-grams ``c:<gram>``, ``char_min``..``char_max``
+  long, of the word padded with spaces (scikit-learn's ``char_wb``), first ``max_word_chars``
+  characters only;
+* meta: binary link/contact and shape signals (URL count, domains, e-mail, phone number,
+  money, promotion phrases, length / digit / upper-case classes, ``!!`` runs, ``aaaa``), and the
+  author name's and website's shape.
+
+Values: each occurrence of a word or char feature adds ``scale / sqrt(n)`` where ``n`` is the
+number of occurrences in its group (a length normalisation); meta features have ``meta_scale``.
+Because a word's features do not depend on the rest of the comment, the model caches per word
+the sum of its weights, and scoring costs one dictionary lookup per distinct word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+__all__ = [
+    "FeatureConfig",
+    "FeatureExtractor",
+    "Features",
+    "describe",
+]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Hashing parameters. They are written into the model file: a model is only valid with
+    the exact configuration it was trained with."""
+
+    bits: int = 20
+    char_min: int = 3
+    char_max: int = 5
+    max_word_chars: int = 16
+    word_scale: float = 1.0
+    char_scale: float = 1.0
+    meta_scale: float = 0.5
+
+    def to_json(self) -> dict[str, str | int | float]:
+        return {
+            "hash": "crc32-utf8",
+            "bits": self.bits,
+            "char_min": self.char_min,
+            "char_max": self.char_max,
+            "max_word_chars": self.max_word_chars,
+            "word_scale": self.word_scale,
+            "char_scale": self.char_scale,
+            "meta_scale": self.meta_scale,
+        }
+
+
+@dataclass
+class Features:
+    """An explicit sparse vector: slot -> value, and slot -> readable key (first key wins)."""
+
+    values: dict[int, float] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
+
+    def add(self, slot: int, key: str, value: float) -> None:
+        self.values[slot] = self.values.get(slot, 0.0) + value
+        self.keys.setdefault(slot, key)
+
+
+@dataclass
+class Parsed:
+    """The comment split into what the features are made of."""
+
+    tokens: list[str]
+    pair_slots: list[int]  # slot of bigram i: tokens[i - 1] (or "<s>") and tokens[i]
+    meta: dict[int, str]
+
+    def pair_key(self, i: int) -> str:
+        return "b:" + (self.tokens[i - 1] if i else "<s>") + " " + self.tokens[i]
+
+
+@dataclass(frozen=True)
+class WordSlots:
+    """The slots one word touches: unigram (+ folded form) and distinct char n-grams."""
+
+    words: tuple[tuple[int, str], ...]
+    chars: tuple[tuple[int, str], ...]
+    utf8: bytes
+    pair_prefix: int  # CRC-32 of "b:<word> ", continued by the next word's bytes for a bigram
+
+
+# --- patterns -----------------------------------------------------------------------------
+
+_TLDS = (
+    "com|net|org|info|biz|ly|co|io|me|tk|ru|cn|uk|de|in|us|tv|ws|cc|xyz|club|online|site|top|"
+    "shop|store|link|click|gl|be|to|fm|nl|pl|fr|es|it|br|au|ca|eu|app|dev|blog|live|pro|win|vip"
+)
+# Applied to whitespace-separated chunks that contain a dot (much cheaper than scanning text).
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.(?:" + _TLDS + r")(?![a-z0-9-])\S*",
+)
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_RE = re.compile(r"(?<!\w)\+?\d(?:[\s.-]?\d){7,}(?!\w)")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
+_EXCLAIM_RE = re.compile(r"[!?]{2,}")
+_REPEAT_RE = re.compile(r"(\w)\1{3,}")
+_MONEY_RE = re.compile(r"[£$€]\s?\d|\d\s?(?:usd|gbp|eur|pounds?|dollars?)\b")
+_HTML_LINK_RE = re.compile(r"<a\s[^>]*href")
+
+# Self-promotion and contact phrases (cf. the WRENCH labelling functions for the YouTube set)
+# and generic spam vocabulary; each is one binary feature named after the phrase. Matched on
+# word tokens and bigrams, so "subscribe" does not fire inside "subscribers".
+_PHRASES = frozenset(
+    (
+        "subscribe",
+        "sub",
+        "subs",
+        "check out",
+        "check my",
+        "check it",
+        "my channel",
+        "my video",
+        "my videos",
+        "my music",
+        "my page",
+        "my new",
+        "visit my",
+        "follow me",
+        "please like",
+        "please share",
+        "thumbs up",
+        "click here",
+        "free",
+        "win",
+        "winner",
+        "prize",
+        "claim",
+        "call now",
+        "offer",
+        "cash",
+        "earn",
+        "make money",
+        "casino",
+        "viagra",
+        "loan",
+        "crypto",
+        "bitcoin",
+        "giveaway",
+        "promo",
+        "discount",
+        "guaranteed",
+        "urgent",
+    )
+)
+_PHRASE_WORDS = frozenset(p for p in _PHRASES if " " not in p)
+_PHRASE_PAIRS = tuple(sorted(" " + p + " " for p in _PHRASES if " " in p))
+_NAME_WORDS = ("official", "channel", "music", "promo", "records")
+_DIGITS = "0123456789"
+
+
+_PAIR_START = zlib.crc32(b"b:")
+_SENTENCE_START = zlib.crc32(b"<s> ", _PAIR_START)
+
+
+def _stable_hash(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8"))
+
+
+def _bucket(value: float, edges: tuple[float, ...]) -> int:
+    for i, edge in enumerate(edges):
+        if value < edge:
+            return i
+    return len(edges)
+
+
+def _domain(url: str) -> str:
+    candidate = url if "://" in url else "http://" + url
+    try:
+        host = urlsplit(candidate).hostname or ""
+    except ValueError:
+        return ""
+    if host.startswith("www."):
+        host = host[4:]
+    parts = host.split(".")
+    return ".".join(parts[-2:]) if len(parts) >= 2 else host
+
+
+def find_urls(lowered: str) -> list[str]:
+    """Links in lower-cased text: with a scheme, starting www., or a bare domain (site.com)."""
+    if "." not in lowered:
+        return []
+    found: list[str] = []
+    for chunk in lowered.split():
+        if "." in chunk:
+            found.extend(_URL_RE.findall(chunk))
+    return found
+
+
+def _fold_token(tok: str) -> str | None:
+    """A coarser form of the token, or None. Numbers become their length class."""
+    if tok.isdigit():
+        n = len(tok)
+        return "<num>" if n <= 2 else ("<num3-4>" if n <= 4 else "<num5+>")
+    if not tok.isalpha():
+        return "<alnum>"
+    return None
+
+
+class FeatureExtractor:
+    """Turns (body, author name, website) into a :class:`Features` vector.
+
+    Per-word work (unigram and char n-gram hashing) is cached in a bounded LRU cache, so
+    recurring vocabulary costs one dictionary lookup.
+    """
+
+    def __init__(self, config: FeatureConfig | None = None, cache_size: int = 65536) -> None:
+        self.config = config or FeatureConfig()
+        self.mask = (1 << self.config.bits) - 1
+        self.word: Callable[[str], WordSlots] = lru_cache(maxsize=cache_size)(self._word_slots)
+
+    def slot(self, key: str) -> int:
+        return _stable_hash(key) & self.mask
+
+    def _word_slots(self, tok: str) -> WordSlots:
+        cfg = self.config
+        mask = self.mask
+        words = [("w:" + tok)]
+        folded = _fold_token(tok)
+        if folded is not None:
+            words.append("w:" + folded)
+        chars: dict[str, None] = {}
+        padded = " " + tok[: cfg.max_word_chars] + " "
+        length = len(padded)
+        for n in range(cfg.char_min, min(cfg.char_max, length) + 1):
+            for i in range(length - n + 1):
+                chars["c:" + padded[i : i + n]] = None
+        utf8 = tok.encode("utf-8")
+        return WordSlots(
+            tuple((_stable_hash(k) & mask, k) for k in words),
+            tuple((_stable_hash(k) & mask, k) for k in chars),
+            utf8,
+            zlib.crc32(b" ", zlib.crc32(utf8, _PAIR_START)),
+        )
+
+    def parse(self, body: str, author_name: str = "", website: str | None = None) -> Parsed:
+        mask = self.mask
+        text = unicodedata.normalize("NFKC", body)
+        lowered = text.lower()
+        meta: dict[int, str] = {}
+
+        def add_meta(key: str) -> None:
+            key = "m:" + key
+            meta[_stable_hash(key) & mask] = key
+
+        # links and contacts
+        urls = find_urls(lowered)
+        n_urls = len(urls)
+        stripped = lowered
+        if n_urls:
+            add_meta("links=" + (str(n_urls) if n_urls < 3 else "3+"))
+            for url in urls[:5]:
+                dom = _domain(url)
+                if dom:
+                    add_meta("domain=" + dom)
+                    add_meta("tld=" + dom.rsplit(".", 1)[-1])
+                stripped = stripped.replace(url, " <url> ")
+            if "://" in lowered:
+                add_meta("url-scheme")
+        if "<a " in lowered and _HTML_LINK_RE.search(lowered):
+            add_meta("html-link")
+        if "@" in lowered and _EMAIL_RE.search(lowered):
+            add_meta("email")
+        n_chars = len(text)
+        digits = sum(map(lowered.count, _DIGITS))
+        if digits >= 8 and _PHONE_RE.search(lowered):
+            add_meta("phone")
+        if digits and _MONEY_RE.search(lowered):
+            add_meta("money")
+
+        # shape
+        add_meta("len=" + str(_bucket(n_chars, (16, 32, 64, 128, 256, 512, 1024))))
+        if n_chars:
+            add_meta("digits=" + str(_bucket(digits / n_chars, (0.001, 0.05, 0.15))))
+        if ("!!" in text or "??" in text or "!?" in text or "?!" in text) and _EXCLAIM_RE.search(
+            text
+        ):
+            add_meta("exclaim-run")
+        if _REPEAT_RE.search(lowered):
+            add_meta("repeated-chars")
+        if "\n" in text:
+            add_meta("multiline")
+
+        # author name and website (shape only: names are personal data, not vocabulary)
+        if author_name:
+            name = author_name.strip().lower()
+            if any(ch.isdigit() for ch in name):
+                add_meta("author-digits")
+            if find_urls(name):
+                add_meta("author-link")
+            if any(w in name for w in _NAME_WORDS):
+                add_meta("author-promo-word")
+        if website:
+            add_meta("website")
+            dom = _domain(website.strip().lower())
+            if dom:
+                add_meta("website-tld=" + dom.rsplit(".", 1)[-1])
+
+        # words and bigrams; the char n-grams come from the per-word cache
+        tokens = _TOKEN_RE.findall(stripped)
+        pair_slots: list[int] = []
+        if tokens:
+            letters = sum(map(len, tokens))
+            if letters >= 8:
+                upper = sum(map(str.isupper, text))
+                add_meta("upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
+            word = self.word
+            crc32 = zlib.crc32
+            append = pair_slots.append
+            prefix = _SENTENCE_START
+            for tok in tokens:
+                slots = word(tok)
+                append(crc32(slots.utf8, prefix) & mask)
+                prefix = slots.pair_prefix
+            for phrase in _PHRASE_WORDS.intersection(tokens):
+                add_meta("phrase=" + phrase)
+            joined = " " + " ".join(tokens) + " "
+            for phrase in _PHRASE_PAIRS:
+                if phrase in joined:
+                    add_meta("phrase=" + phrase.strip())
+        return Parsed(tokens, pair_slots, meta)
+
+    def scales(self, parsed: Parsed) -> tuple[float, float, float]:
+        """Value of one occurrence of a word-group, char-group and meta feature."""
+        cfg = self.config
+        word = self.word
+        n_words = len(parsed.pair_slots)
+        n_chars = 0
+        for tok in parsed.tokens:
+            slots = word(tok)
+            n_words += len(slots.words)
+            n_chars += len(slots.chars)
+        return (
+            cfg.word_scale / math.sqrt(n_words) if n_words else 0.0,
+            cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0,
+            cfg.meta_scale,
+        )
+
+    def extract(self, body: str, author_name: str = "", website: str | None = None) -> Features:
+        """The explicit vector (for training and learning; scoring uses a faster path)."""
+        parsed = self.parse(body, author_name, website)
+        return self.vector(parsed)
+
+    def vector(self, parsed: Parsed) -> Features:
+        wv, cv, mv = self.scales(parsed)
+        feats = Features()
+        add = feats.add
+        for tok in parsed.tokens:
+            slots = self.word(tok)
+            for slot, key in slots.words:
+                add(slot, key, wv)
+            for slot, key in slots.chars:
+                add(slot, key, cv)
+        for i, slot in enumerate(parsed.pair_slots):
+            add(slot, parsed.pair_key(i), wv)
+        for slot, key in parsed.meta.items():
+            add(slot, key, mv)
+        return feats
+
+
+def describe(key: str) -> str:
+    """A moderator-readable name for a feature key."""
+    kind, _, rest = key.partition(":")
+    if kind == "w":
+        if rest.startswith("<"):
+            return {
+                "<url>": "contains a link",
+                "<num>": "a short number",
+                "<num3-4>": "a 3-4 digit number",
+                "<num5+>": "a long number (5+ digits)",
+                "<alnum>": "a word mixing letters and digits",
+            }.get(rest, rest)
+        return f'word "{rest}"'
+    if kind == "b":
+        first, _, second = rest.partition(" ")
+        if first == "<s>":
+            return f'starts with "{second}"'
+        return f'words "{rest}"'
+    if kind == "c":
+        return f'letters "{rest.strip()}"'
+    if kind == "m":
+        name, _, value = rest.partition("=")
+        if name == "links":
+            return (
+                "no links" if value == "0" else f"has {value} link" + ("" if value == "1" else "s")
+            )
+        return {
+            "domain": f"links to {value}",
+            "tld": f"link domain ends .{value}",
+            "url-scheme": "full http(s) address",
+            "html-link": "HTML link",
+            "email": "contains an e-mail address",
+            "phone": "contains a phone number",
+            "money": "mentions money",
+            "phrase": f'phrase "{value}"',
+            "len": f"length class {value}",
+            "upper": f"upper-case share class {value}",
+            "digits": f"digit share class {value}",
+            "exclaim-run": "runs of !! or ??",
+            "repeated-chars": "repeated letters (aaaa)",
+            "multiline": "several lines",
+            "author-digits": "author name has digits",
+            "author-link": "author name contains a link",
+            "author-promo-word": "author name looks promotional",
+            "website": "gave a website",
+            "website-tld": f"website ends .{value}",
+        }.get(name, rest)
+    return key

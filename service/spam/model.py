@@ -1,0 +1,508 @@
+"""The spam model: a hashed-feature logistic regression, its file format, and per-site learning.
+
+* :class:`SpamModel` is the shipped base model (loaded once at start-up with :func:`load_model`).
+* :class:`SiteModel` is one site's view: base weights plus a sparse per-site delta learned from
+  that site's moderator decisions. ``learn()`` returns an :class:`Update` (the exact sparse
+  change) for the service to persist; applying ``update.negated()`` undoes it exactly.
+
+Exactness: every update value is rounded to a multiple of ``QUANTUM`` (2**-20). Sums of such
+numbers are exact in IEEE double precision while they stay below 2**33 * QUANTUM (= 8192) in
+magnitude, so per-site sums do not depend on the order updates were applied or undone in, and
+``apply(u)`` followed by ``apply(u.negated())`` restores the previous weights bit for bit. A
+PostgreSQL ``double precision`` or SQLite ``REAL`` column stores the values exactly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import math
+import random
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from service.spam.features import FeatureConfig, FeatureExtractor, Features, Parsed, describe
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "QUANTUM",
+    "ModelError",
+    "SiteModel",
+    "SpamModel",
+    "SpamScore",
+    "Update",
+    "dump_model",
+    "load_model",
+    "train_weights",
+]
+
+FORMAT = "margin-spam-model"
+FORMAT_VERSION = 1
+QUANTUM = 2.0**-20
+_MAX_DELTA = 4096.0  # per-site weights are clamped here so that sums stay exact (see above)
+
+Verdict = Literal["ok", "hold", "spam"]
+
+
+class ModelError(Exception):
+    """The model file is missing, unreadable, corrupt, truncated or of another format version."""
+
+
+@dataclass(frozen=True)
+class SpamScore:
+    probability: float
+    top_features: list[tuple[str, float]]
+    verdict: Verdict = "ok"
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _quantize(value: float) -> float:
+    return round(value / QUANTUM) * QUANTUM
+
+
+@dataclass
+class SpamModel:
+    """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key."""
+
+    config: FeatureConfig
+    weights: dict[int, float]
+    bias: float
+    hold_threshold: float
+    spam_threshold: float
+    names: dict[int, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    cache_size: int = 65536
+
+    def __post_init__(self) -> None:
+        self.extractor = FeatureExtractor(self.config, self.cache_size)
+        self.word_weights: Callable[[str], _WordWeights] = lru_cache(maxsize=self.cache_size)(
+            self._word_weights
+        )
+
+    def _word_weights(self, tok: str) -> _WordWeights:
+        get = self.weights.get
+        slots = self.extractor.word(tok)
+        unigram = tuple(slot for slot, _ in slots.words)
+        return (
+            len(unigram),
+            len(slots.chars),
+            sum(get(slot, 0.0) for slot in unigram),
+            sum(get(slot, 0.0) for slot, _ in slots.chars),
+            unigram,
+        )
+
+    def features(self, text: str, author_name: str = "", website: str | None = None) -> Features:
+        """The explicit feature vector (what training and learning use)."""
+        return self.extractor.extract(text, author_name, website)
+
+    def verdict(self, probability: float) -> Verdict:
+        if probability >= self.spam_threshold:
+            return "spam"
+        if probability >= self.hold_threshold:
+            return "hold"
+        return "ok"
+
+    def score(
+        self, text: str, author_name: str = "", website: str | None = None, top: int = 5
+    ) -> SpamScore:
+        """Spam probability and the strongest reasons (positive = towards spam)."""
+        parsed = self.extractor.parse(text, author_name, website)
+        return _score(self, parsed, _EMPTY, 0.0, top)
+
+
+# (unigram slot count, char slot count, unigram weight sum, char weight sum, unigram slots)
+_WordWeights = tuple[int, int, float, float, tuple[int, ...]]
+_EMPTY: Mapping[int, float] = {}
+_ZEROS = itertools.repeat(0.0)
+
+
+def _score(
+    model: SpamModel, parsed: Parsed, delta: Mapping[int, float], bias_delta: float, top: int
+) -> SpamScore:
+    """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
+
+    ``delta`` may only hold word-group (unigram, bigram) and meta slots; see SiteModel.
+    """
+    cfg = model.config
+    weights = model.weights
+    word_weights = model.word_weights
+    n_words = len(parsed.pair_slots)
+    n_chars = 0
+    word_sum = 0.0
+    char_sum = 0.0
+    per_token: list[tuple[str, int, float, float]] = []
+    for tok, count in Counter(parsed.tokens).items():
+        nu, nc, wu, wc, unigram = word_weights(tok)
+        if delta:
+            wu += sum(map(delta.get, unigram, _ZEROS))
+        n_words += count * nu
+        n_chars += count * nc
+        word_sum += count * wu
+        char_sum += count * wc
+        per_token.append((tok, count, wu, wc))
+    pair_weights = list(map(weights.get, parsed.pair_slots, _ZEROS))
+    meta_weights = list(map(weights.get, parsed.meta, _ZEROS))
+    if delta:
+        pair_weights = [
+            w + d
+            for w, d in zip(pair_weights, map(delta.get, parsed.pair_slots, _ZEROS), strict=False)
+        ]
+        meta_weights = [
+            w + d for w, d in zip(meta_weights, map(delta.get, parsed.meta, _ZEROS), strict=False)
+        ]
+    word_sum += sum(pair_weights)
+    wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
+    cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
+    mv = cfg.meta_scale
+    z = model.bias + bias_delta + wv * word_sum + cv * char_sum + mv * sum(meta_weights)
+    probability = _sigmoid(z)
+    verdict = model.verdict(probability)
+    if top <= 0:
+        return SpamScore(probability, [], verdict)
+    # Reasons in the direction of the verdict: towards spam when held, towards ham otherwise.
+    # A word's contribution includes its spelling (char n-gram) weights.
+    sign = -wv if verdict == "ok" else wv
+    csign = cv * sign / wv if wv else 0.0
+    token_c = [count * (wu * sign + wc * csign) for _, count, wu, wc in per_token]
+    pair_c = [w * sign for w in pair_weights]
+    msign = mv if verdict != "ok" else -mv
+    meta_c = [w * msign for w in meta_weights]
+    meta_keys = list(parsed.meta.values())
+    candidates: list[tuple[float, int, int]] = []
+    for kind, values in enumerate((token_c, pair_c, meta_c)):
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top]
+        candidates.extend((values[i], kind, i) for i in order if values[i] > 0)
+    candidates.sort(reverse=True)
+    reasons: list[tuple[str, float]] = []
+    unit = 1.0 if verdict != "ok" else -1.0
+    for c, kind, i in candidates:
+        if kind == 0:
+            name = f'word "{per_token[i][0]}"'
+        elif kind == 1:
+            name = describe(parsed.pair_key(i))
+        else:
+            name = describe(meta_keys[i])
+        if all(name != r for r, _ in reasons):
+            reasons.append((name, round(c * unit, 4)))
+        if len(reasons) == top:
+            break
+    return SpamScore(probability, reasons, verdict)
+
+
+# --- per-site learning -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Update:
+    """A sparse change to a site's weights; values are multiples of ``QUANTUM``."""
+
+    weights: dict[int, float]
+    bias: float
+    is_spam: bool
+
+    def negated(self) -> Update:
+        return Update({s: -v for s, v in self.weights.items()}, -self.bias, self.is_spam)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "weights": {str(s): v for s, v in sorted(self.weights.items())},
+            "bias": self.bias,
+            "is_spam": self.is_spam,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Update:
+        return cls(
+            {int(s): float(v) for s, v in data["weights"].items()},
+            float(data["bias"]),
+            bool(data["is_spam"]),
+        )
+
+
+class SiteModel:
+    """A site's model: the shared base plus this site's own sparse delta.
+
+    The delta covers word, bigram and link/shape (meta) slots and the bias; character n-grams
+    stay as shipped (they generalise; per-site vocabulary is what a site teaches). ``delta`` is
+    copied: the caller's mapping is never changed, and SiteModels sharing a base are independent.
+    """
+
+    def __init__(
+        self,
+        base: SpamModel,
+        delta: Mapping[int, float] | None = None,
+        bias_delta: float = 0.0,
+        learning_rate: float | None = None,
+    ) -> None:
+        self.base = base
+        self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
+        self.bias_delta = bias_delta
+        online = base.meta.get("online", {})
+        self.learning_rate = float(
+            learning_rate if learning_rate is not None else online.get("learning_rate", 1.0)
+        )
+        self.bias_rate = float(online.get("bias_rate", 0.0))
+        # Legitimate comments wrongly held cost more than spam let through: a ham decision
+        # may teach harder than a spam one.
+        self.ham_factor = float(online.get("ham_factor", 1.0))
+
+    def score(
+        self, text: str, author_name: str = "", website: str | None = None, top: int = 5
+    ) -> SpamScore:
+        parsed = self.base.extractor.parse(text, author_name, website)
+        return _score(self.base, parsed, self.delta, self.bias_delta, top)
+
+    def learn(
+        self, text: str, author_name: str = "", website: str | None = None, *, is_spam: bool
+    ) -> Update:
+        """Learn from one moderator decision: apply it here and return it for persisting.
+
+        One logistic-regression gradient step on this site's weights. Deterministic: the same
+        state and comment always give the same update.
+        """
+        extractor = self.base.extractor
+        parsed = extractor.parse(text, author_name, website)
+        p = _score(self.base, parsed, self.delta, self.bias_delta, 0).probability
+        g = 1.0 - p if is_spam else -p * self.ham_factor
+        wv, _, mv = extractor.scales(parsed)
+        values: dict[int, float] = {}
+        for tok in parsed.tokens:
+            for slot, _key in extractor.word(tok).words:
+                values[slot] = values.get(slot, 0.0) + wv
+        for slot in parsed.pair_slots:
+            values[slot] = values.get(slot, 0.0) + wv
+        for slot in parsed.meta:
+            values[slot] = values.get(slot, 0.0) + mv
+        lr = self.learning_rate
+        changes: dict[int, float] = {}
+        for slot, value in values.items():
+            step = _quantize(lr * g * value)
+            if step:
+                changes[slot] = step
+        update = Update(changes, _quantize(self.bias_rate * g), is_spam)
+        self.apply(update)
+        return update
+
+    def apply(self, update: Update) -> None:
+        """Add an update (``apply(update.negated())`` undoes it exactly)."""
+        delta = self.delta
+        for slot, step in update.weights.items():
+            value = max(-_MAX_DELTA, min(_MAX_DELTA, delta.get(slot, 0.0) + step))
+            if value:
+                delta[slot] = value
+            else:
+                delta.pop(slot, None)
+        self.bias_delta = max(-_MAX_DELTA, min(_MAX_DELTA, self.bias_delta + update.bias))
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+def train_weights(
+    examples: Sequence[tuple[Features, bool, float]],
+    *,
+    seed: int,
+    epochs: int = 12,
+    learning_rate: float = 0.5,
+    l2: float = 1e-4,
+) -> tuple[dict[int, float], float]:
+    """Logistic regression by AdaGrad over (features, is_spam, sample weight) examples.
+
+    Deterministic for a given seed and example order (pure Python floats, seeded shuffling).
+    Returns (weights, bias).
+    """
+    rng = random.Random(seed)  # noqa: S311 (seeded shuffling, not security)
+    w: dict[int, float] = {}
+    g2: dict[int, float] = {}
+    bias = 0.0
+    bias_g2 = 0.0
+    order = list(range(len(examples)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for idx in order:
+            feats, label, sw = examples[idx]
+            values = feats.values
+            z = bias
+            for slot, v in values.items():
+                z += w.get(slot, 0.0) * v
+            err = (_sigmoid(z) - (1.0 if label else 0.0)) * sw
+            for slot, v in values.items():
+                wi = w.get(slot, 0.0)
+                grad = err * v + l2 * wi
+                acc = g2.get(slot, 0.0) + grad * grad
+                g2[slot] = acc
+                w[slot] = wi - learning_rate * grad / (math.sqrt(acc) + 1e-8)
+            bias_g2 += err * err
+            bias -= learning_rate * err / (math.sqrt(bias_g2) + 1e-8)
+    return w, bias
+
+
+# --- file format -----------------------------------------------------------------------------
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def dump_model(model: SpamModel, path: Path | str) -> None:
+    """Write the model as deterministic JSON (gzip without timestamp when the name ends .gz)."""
+    rows = [
+        [slot, _round(w), model.names.get(slot, "")] for slot, w in sorted(model.weights.items())
+    ]
+    doc = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "features": model.config.to_json(),
+        "bias": _round(model.bias),
+        "thresholds": {
+            "hold": _round(model.hold_threshold),
+            "spam": _round(model.spam_threshold),
+        },
+        **{k: v for k, v in sorted(model.meta.items()) if k not in _RESERVED},
+        "n_weights": len(rows),
+        "weights": rows,
+    }
+    text = json.dumps(doc, indent=None, separators=(",", ":"), ensure_ascii=False)
+    # One weight row per line keeps the file greppable and diffable.
+    text = text.replace('"weights":[[', '"weights":[\n[').replace("],[", "],\n[")
+    data = (text + "\n").encode("utf-8")
+    path = Path(path)
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    path.write_bytes(data)
+
+
+_RESERVED = {"format", "version", "features", "bias", "thresholds", "n_weights", "weights"}
+
+
+def _fail(path: Path, message: str) -> ModelError:
+    return ModelError(f"spam model {path}: {message}")
+
+
+def _number(path: Path, value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(path, f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def load_model(path: Path | str) -> SpamModel:
+    """Read and validate a model file; raise :class:`ModelError` with a clear message."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(path, "file not found (train one with `margin spam train`)") from None
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _fail(path, f"corrupt or truncated gzip data ({exc})") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _fail(path, "not UTF-8 text (corrupt file?)") from None
+    except json.JSONDecodeError as exc:
+        raise _fail(path, f"not valid JSON, corrupt or truncated ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise _fail(path, f'not a Margin spam model (expected "format": "{FORMAT}")')
+    version = doc.get("version")
+    if version != FORMAT_VERSION:
+        raise _fail(
+            path,
+            f"format version {version!r} is not supported (this Margin reads version "
+            f"{FORMAT_VERSION}); retrain with `margin spam train`",
+        )
+    config = _load_config(path, doc.get("features"))
+    bias = _number(path, doc.get("bias"), "bias")
+    thresholds = doc.get("thresholds")
+    if not isinstance(thresholds, dict):
+        raise _fail(path, '"thresholds" must be an object with "hold" and "spam"')
+    hold = _number(path, thresholds.get("hold"), "thresholds.hold")
+    spam = _number(path, thresholds.get("spam"), "thresholds.spam")
+    if not 0.0 < hold <= spam < 1.0:
+        raise _fail(path, f"thresholds must satisfy 0 < hold <= spam < 1, got {hold}, {spam}")
+    rows = doc.get("weights")
+    if not isinstance(rows, list):
+        raise _fail(path, '"weights" must be a list of [slot, weight, feature] rows')
+    if doc.get("n_weights") != len(rows):
+        raise _fail(
+            path,
+            f"declares {doc.get('n_weights')!r} weights but holds {len(rows)} (truncated?)",
+        )
+    size = 1 << config.bits
+    weights: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for i, row in enumerate(rows):
+        if not (isinstance(row, list) and len(row) == 3):
+            raise _fail(path, f"weights[{i}] must be [slot, weight, feature], got {row!r}")
+        slot, weight, name = row
+        if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < size:
+            raise _fail(path, f"weights[{i}]: slot {slot!r} outside 0..{size - 1}")
+        if slot in weights:
+            raise _fail(path, f"weights[{i}]: slot {slot} listed twice")
+        weights[slot] = _number(path, weight, f"weights[{i}] weight")
+        if not isinstance(name, str):
+            raise _fail(path, f"weights[{i}]: feature name must be a string")
+        if name:
+            if zlib.crc32(name.encode("utf-8")) & (size - 1) != slot:
+                raise _fail(path, f"weights[{i}]: feature {name!r} does not hash to slot {slot}")
+            names[slot] = name
+    meta = {k: v for k, v in doc.items() if k not in _RESERVED}
+    online = meta.get("online", {})
+    if not isinstance(online, dict):
+        raise _fail(path, '"online" must be an object')
+    for key in ("learning_rate", "bias_rate", "ham_factor"):
+        if key in online:
+            _number(path, online[key], f"online.{key}")
+    return SpamModel(config, weights, bias, hold, spam, names, meta)
+
+
+def _load_config(path: Path, raw: Any) -> FeatureConfig:
+    if not isinstance(raw, dict):
+        raise _fail(path, '"features" must be an object with the hashing parameters')
+    if raw.get("hash") != "crc32-utf8":
+        raise _fail(path, f"unsupported feature hash {raw.get('hash')!r}")
+    ints: dict[str, int] = {}
+    for key, low, high in (
+        ("bits", 10, 28),
+        ("char_min", 1, 10),
+        ("char_max", 1, 10),
+        ("max_word_chars", 1, 1000),
+    ):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(path, f"features.{key} must be an integer in {low}..{high}, got {value!r}")
+        ints[key] = value
+    if ints["char_min"] > ints["char_max"]:
+        raise _fail(path, "features.char_min must not exceed features.char_max")
+    floats = {
+        key: _number(path, raw.get(key), f"features.{key}")
+        for key in ("word_scale", "char_scale", "meta_scale")
+    }
+    return FeatureConfig(
+        bits=ints["bits"],
+        char_min=ints["char_min"],
+        char_max=ints["char_max"],
+        max_word_chars=ints["max_word_chars"],
+        **floats,
+    )
+
+
+def iter_slots(model: SpamModel) -> Iterable[tuple[int, float, str]]:
+    for slot, w in sorted(model.weights.items()):
+        yield slot, w, model.names.get(slot, "")

@@ -1,0 +1,1 @@
+"""The public transparency report: what happened to comments, month by month, without PII."""

@@ -1,0 +1,1 @@
+"""The embeddable comment widget, its static files, the demo page and the no-JavaScript page."""

@@ -15,6 +15,7 @@ from service.db import Database
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
+from service.observability import RequestLog
 from service.privacy.crypto import Vault
 from service.privacy.keys import load_or_create_keyring
 from service.privacy.router import moderation_router as privacy_moderation_router
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SiteCORS, sites=sites)
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
+    app.add_middleware(RequestLog)
     return app
 
 

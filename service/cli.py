@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from service.db import Database
 from service.errors import MarginError
 from service.migrate import upgrade
 from service.moderators.service import create_moderator
+from service.observability import configure_logging
 from service.privacy import cli as privacy_cli
 from service.privacy.crypto import Vault
 from service.privacy.keys import KeyError_, load_or_create_keyring
@@ -36,6 +39,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    workers = args.workers or settings.workers
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its metrics here; /metrics on any worker sums them all.
+        metrics_dir = Path(tempfile.mkdtemp(prefix="margin-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    configure_logging()
     _load_vault(settings)  # fail here, before any worker starts, if keys are missing
     if settings.spam_enabled:
         from service.app import spam_model
@@ -60,7 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,

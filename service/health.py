@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from service.deps import StateDep
 from service.errors import DB_RETRY_AFTER_SECONDS
 from service.migrate import current_revision, head_revision
+from service.observability import metrics_payload
 
 router = APIRouter(tags=["health"])
 
@@ -39,3 +40,10 @@ def readyz(state: StateDep) -> dict[str, str] | JSONResponse:
             headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
         )
     return {"status": "ready"}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(state: StateDep) -> Response:
+    """Prometheus metrics: latency by route, decisions, queue depth, spam filter time."""
+    body, content_type = metrics_payload(state.db)
+    return Response(content=body, media_type=content_type)

@@ -21,6 +21,7 @@ from service.deps import (
     WriteSession,
     WriteSite,
 )
+from service.observability import COMMENTS
 from service.sites.models import Site, SitePublic
 from service.sites.policy import site_policy
 from service.sites.service import public_config
@@ -79,9 +80,11 @@ def create_comment(
 ) -> CommentCreated:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
     check = _spam_check(state, site)(data.author_name, data.website, data.body)
-    return writing.submit(
+    created = writing.submit(
         session, site=site, data=data, vault=state.vault, ctx=ctx, extra_checks=[check]
     )
+    COMMENTS.labels(created.status).inc()
+    return created
 
 
 @router.get("/comments/{comment_id}/own")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from service import moderation
 from service.db import Database
+from service.observability import CLASSIFIER_SECONDS
 from service.review.learning import SpamLearner
 
 log = logging.getLogger("margin.spam")
@@ -61,7 +62,9 @@ def assess(
     except Exception:
         log.exception("spam filter failed")
         return _held("the spam filter could not check this comment; held for a moderator")
-    if time.thread_time() - started > budget_seconds:
+    spent = time.thread_time() - started
+    CLASSIFIER_SECONDS.observe(spent)
+    if spent > budget_seconds:
         log.warning("spam filter over its time budget")
         return _held("the spam filter took too long; held for a moderator")
     probability = score.probability

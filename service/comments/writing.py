@@ -102,14 +102,16 @@ def _get_or_create_thread(
 
 
 def _author_history(
-    session: Session, site: Site, lookup: str, name: str
+    session: Session, site: Site, lookups: Sequence[str], name: str
 ) -> moderation.AuthorHistory:
     # Trust needs the keyed email hash AND the same name: an email typed by someone else
     # alone never borrows another commenter's standing.
     rows = session.exec(
         select(Comment.status, func.count())
         .where(
-            Comment.site_id == site.id, Comment.email_lookup == lookup, Comment.author_name == name
+            Comment.site_id == site.id,
+            col(Comment.email_lookup).in_(lookups),
+            Comment.author_name == name,
         )
         .group_by(Comment.status)
     ).all()
@@ -188,6 +190,8 @@ def submit(
             raise Invalid("parent_id", "there is no published comment with this id in this thread")
 
     lookup_key_id, lookup = vault.email_lookup(data.email)
+    # During a look-up key rotation older rows carry the old key's hash: match them all.
+    lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
     policy = site_policy(site)
     prefix = ip_prefix(ctx.client_ip)
     ratelimit.enforce(
@@ -205,7 +209,7 @@ def submit(
     duplicate = session.exec(
         select(Comment.id).where(
             Comment.thread_id == thread.id,
-            Comment.email_lookup == lookup,
+            col(Comment.email_lookup).in_(lookups),
             Comment.dedupe_key == key,
             col(Comment.status) != CommentStatus.DELETED,
         )
@@ -226,7 +230,7 @@ def submit(
             ),
         ),
         moderation.Facts(
-            now=now_ts, history=_author_history(session, site, lookup, data.author_name)
+            now=now_ts, history=_author_history(session, site, lookups, data.author_name)
         ),
         policy,
         extra_checks,
@@ -389,7 +393,7 @@ def edit(
         ),
         moderation.Facts(
             now=ctx.now.timestamp(),
-            history=_author_history(session, site, comment.email_lookup, comment.author_name),
+            history=_author_history(session, site, [comment.email_lookup], comment.author_name),
         ),
         policy,
         [spam_check(comment.author_name, comment.website, data.body)] if spam_check else [],

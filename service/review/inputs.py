@@ -75,7 +75,6 @@ class CommentForModerator(SQLModel):
     reply_count: int
     flag_count: int
     review_requested: bool
-    ip_prefix: str | None
     avatar: str
     created_at: datetime
     edited_at: datetime | None

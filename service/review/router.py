@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from service.comments.models import CommentStatus
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
+from service.observability import DECISIONS
 from service.review import policy, service
 from service.review.inputs import (
     BulkDecisionRequest,
@@ -59,7 +60,9 @@ def decide(
     state: StateDep,
 ) -> CommentForModerator:
     """Approve, reject, mark as spam or delete one comment, with a reason."""
-    return service.decide(session, moderator, comment_id, request, state.clock(), state.learner)
+    item = service.decide(session, moderator, comment_id, request, state.clock(), state.learner)
+    DECISIONS.labels(request.action.value).inc()
+    return item
 
 
 @router.post("/decisions")
@@ -71,6 +74,7 @@ def decide_bulk(
 ) -> BulkResult:
     """The same decision for many comments at once; all or nothing."""
     items = service.decide_bulk(session, moderator, request, state.clock(), state.learner)
+    DECISIONS.labels(request.action.value).inc(len(items))
     return BulkResult(items=items)
 
 

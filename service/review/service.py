@@ -71,7 +71,6 @@ def _view(comment: Comment, site_slug: str, thread_key: str) -> CommentForModera
         reply_count=comment.reply_count,
         flag_count=comment.flag_count,
         review_requested=comment.review_requested,
-        ip_prefix=comment.ip_prefix,
         avatar=comment.avatar,
         created_at=comment.created_at,
         edited_at=comment.edited_at,

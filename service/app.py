@@ -38,7 +38,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     start-up rather than at the first comment."""
     keyring = load_or_create_keyring(settings.key_file, create=not settings.is_production)
     learner = SpamLearner(spam_model(settings.spam_model)) if settings.spam_enabled else None
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
     sites = SiteCache(db)
     app = FastAPI(
         title="Margin",

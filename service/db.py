@@ -51,21 +51,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 10_000) -> None:
     # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _begin below).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def _make_engine(url: str, *, pool_size: int, immediate: bool) -> Engine:
+def _make_engine(url: str, *, pool_size: int, immediate: bool, busy_timeout_ms: int) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+        )
+        event.listen(
+            engine,
+            "connect",
+            lambda conn, record: _sqlite_pragmas(conn, record, busy_timeout_ms),
+        )
 
         begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
@@ -87,12 +93,14 @@ def _make_engine(url: str, *, pool_size: int, immediate: bool) -> Engine:
 class Database:
     """Owns the engines. Read sessions and write sessions differ only on SQLite."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 10_000) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = _make_engine(url, pool_size=pool_size, immediate=False)
+        self.engine = _make_engine(
+            url, pool_size=pool_size, immediate=False, busy_timeout_ms=busy_timeout_ms
+        )
         self.write_engine = (
-            _make_engine(url, pool_size=pool_size, immediate=True)
+            _make_engine(url, pool_size=pool_size, immediate=True, busy_timeout_ms=busy_timeout_ms)
             if self.is_sqlite
             else self.engine
         )

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # How often each server runs the retention job (seconds; 0 = never, run `margin purge`).
     purge_interval_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # How long a SQLite writer waits for the lock before the request answers 503.
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=50, le=120_000)
 
     # The learned spam filter: the shipped model unless a path is given; off when disabled.
     spam_enabled: bool = True

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from service import backup
 from service.clock import system_clock
 from service.db import Database
 from service.errors import MarginError
@@ -128,6 +129,24 @@ def cmd_moderator_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    target = backup.backup(_settings().database_url, Path(args.file))
+    print(f"backup written to {target} (emails inside stay encrypted; back up the key file apart)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            "margin: restore replaces the whole database; stop the server and add --yes",
+            file=sys.stderr,
+        )
+        return 2
+    backup.restore(_settings().database_url, Path(args.file))
+    print(f"database restored from {args.file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="margin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     moderator_create.add_argument("--name", required=True)
     moderator_create.add_argument("--pii", action="store_true", help="may reveal emails (recorded)")
     moderator_create.set_defaults(func=cmd_moderator_create)
+    backup_cmd = commands.add_parser("backup", help="write a consistent backup of the database")
+    backup_cmd.add_argument("file", help="new file to write (SQLite copy or pg_dump archive)")
+    backup_cmd.set_defaults(func=cmd_backup)
+    restore_cmd = commands.add_parser("restore", help="replace the database with a backup")
+    restore_cmd.add_argument("file")
+    restore_cmd.add_argument("--yes", action="store_true", help="yes, replace everything")
+    restore_cmd.set_defaults(func=cmd_restore)
+
     privacy_cli.add_subcommands(commands)
     spam_cli.add_subcommands(commands)
     return parser
@@ -186,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarginError as exc:
         print(f"margin: {exc.message}", file=sys.stderr)
         return 2
-    except (KeyError_, ModelError) as exc:
+    except (KeyError_, ModelError, backup.BackupError) as exc:
         print(f"margin: {exc}", file=sys.stderr)
         return 2
     return code

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+START_TIMEOUT = 120.0
 
 
 def free_port() -> int:
@@ -21,11 +25,35 @@ def free_port() -> int:
         return port
 
 
-@contextmanager
-def live_server(
-    database_url: str, key_file: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None
-) -> Iterator[str]:
-    port = free_port()
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[bytes]
+    base: str
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flush, exactly like a crash."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(
+    database_url: str,
+    key_file: Path,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> LiveServer:
+    port = port or free_port()
     env = {
         **os.environ,
         "MARGIN_DATABASE_URL": database_url,
@@ -36,30 +64,38 @@ def live_server(
     process = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)],
         env=env,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: workers die with it
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 120 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+    server = LiveServer(process, f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"server did not start within {START_TIMEOUT:.0f} s")
+        time.sleep(0.1)
+
+
+@contextmanager
+def live_server(
+    database_url: str,
+    key_file: Path,
+    *,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[str]:
+    server = start_server(database_url, key_file, workers=workers, extra_env=extra_env, cwd=cwd)
+    try:
+        yield server.base
+    finally:
+        server.stop()

@@ -1,0 +1,67 @@
+"""Several uvicorn workers on one database: flood limits and the read cache hold across them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.db import Database
+from service.migrate import upgrade
+from tests.factories import ORIGIN, comment_payload, make_moderator, make_site
+from tests.live import live_server
+
+THREAD = "/2020/12/18/zoom-data"
+
+
+@pytest.mark.slow
+def test_limits_and_cache_hold_across_workers(database_url: str, tmp_path: Path) -> None:
+    upgrade(database_url)
+    database = Database(database_url)
+    limits = {"ip": None, "thread": None, "author": {"limit": 3, "window_seconds": 3600}}
+    make_site(
+        database,
+        policy={"mode": "premoderate_all", "require_form_token": False, "rate_limits": limits},
+    )
+    token = make_moderator(database, "news")
+    database.dispose()
+
+    async def scenario(base: str) -> None:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=30, limits=httpx.Limits(max_connections=12)
+        ) as client:
+            posts = await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/v1/sites/news/comments",
+                        json=comment_payload(body=f"flood {i}"),
+                        headers={"Origin": ORIGIN},
+                    )
+                    for i in range(9)
+                )
+            )
+            codes = sorted(r.status_code for r in posts)
+            assert codes == [201] * 3 + [429] * 6, codes
+            assert all(r.headers["retry-after"] for r in posts if r.status_code == 429)
+
+            url = "/api/v1/sites/news/comments"
+            reads = await asyncio.gather(
+                *(client.get(url, params={"thread": THREAD}) for _ in range(20))
+            )
+            assert all(r.json()["comments"] == [] for r in reads)  # every worker has cached "empty"
+            created = next(r.json() for r in posts if r.status_code == 201)
+            decided = await client.post(
+                f"/api/v1/moderation/comments/{created['id']}/decision",
+                json={"action": "approve", "reason": "fine"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert decided.status_code == 200
+            reads = await asyncio.gather(
+                *(client.get(url, params={"thread": THREAD}) for _ in range(20))
+            )
+            assert all([c["id"] for c in r.json()["comments"]] == [created["id"]] for r in reads)
+
+    with live_server(database_url, tmp_path / "keys.json", workers=2) as base:
+        asyncio.run(scenario(base))

@@ -10,6 +10,13 @@ from service import textcheck
 LIMITS = {"author_name": 64, "email": 254, "website": 2048, "body": 10_000, "thread": 512}
 
 
+def _comment_body(value: str) -> str:
+    value = textcheck.multi_line(value, "body")
+    if not value.strip():
+        raise ValueError("body must not be blank")
+    return value
+
+
 class CommentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -52,13 +59,7 @@ class CommentCreate(BaseModel):
             return None
         return textcheck.http_url(value, "website")
 
-    @field_validator("body")
-    @classmethod
-    def _body(cls, value: str) -> str:
-        value = textcheck.multi_line(value, "body")
-        if not value.strip():
-            raise ValueError("body must not be blank")
-        return value
+    _check_body = field_validator("body")(_comment_body)
 
     @field_validator("thread_title")
     @classmethod
@@ -71,13 +72,7 @@ class CommentEdit(BaseModel):
 
     body: str = Field(min_length=1, max_length=LIMITS["body"])
 
-    @field_validator("body")
-    @classmethod
-    def _body(cls, value: str) -> str:
-        value = textcheck.multi_line(value, "body")
-        if not value.strip():
-            raise ValueError("body must not be blank")
-        return value
+    _check_body = field_validator("body")(_comment_body)
 
 
 class PreviewRequest(BaseModel):

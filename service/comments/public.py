@@ -37,17 +37,7 @@ def to_public(comment: Comment) -> CommentPublic:
             removed=True,
             removed_reason=removed_reason(comment),
         )
-    return CommentPublic(
-        id=comment.id,
-        parent_id=comment.parent_id,
-        author_name=comment.author_name,
-        website=comment.website,
-        html=comment.html,
-        created_at=comment.created_at,
-        edited_at=comment.edited_at,
-        avatar=comment.avatar,
-        reply_count=comment.reply_count,
-    )
+    return preview_public(comment)
 
 
 def preview_public(comment: Comment) -> CommentPublic:

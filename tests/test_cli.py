@@ -92,3 +92,35 @@ def test_broken_key_files_fail_at_start_up(tmp_path: Path, content: str, message
     key_file.write_text(content)
     with pytest.raises(KeyError_, match=message):
         create_app(Settings(database_url=f"sqlite:///{tmp_path / 'b.db'}", key_file=key_file))
+
+
+def test_production_hides_the_api_docs_and_every_route_is_documented(tmp_path: Path) -> None:
+    """S-API-1: no /docs in production; every served API route is in the OpenAPI inventory."""
+    from fastapi.testclient import TestClient
+
+    from service.privacy.keys import Keyring, write_keyring
+
+    key_file = tmp_path / "keys.json"
+    write_keyring(key_file, Keyring.generate())
+    db_url = f"sqlite:///{tmp_path / 'prod.db'}"
+    from service.migrate import upgrade
+
+    upgrade(db_url)
+    prod = create_app(Settings(env="production", database_url=db_url, key_file=key_file))
+    with TestClient(prod) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 404
+    prod.state.margin.db.dispose()
+
+    dev = create_app(Settings(database_url=db_url, key_file=key_file))
+    documented = set(dev.openapi()["paths"])
+    api_routes = set()
+    for route in dev.routes:
+        router = getattr(route, "original_router", None)  # an included router
+        for inner in router.routes if router is not None else [route]:
+            path = getattr(inner, "path", "")
+            if path.startswith("/api/") and getattr(inner, "include_in_schema", False):
+                api_routes.add(path)
+    assert len(api_routes) > 20
+    assert api_routes == {p for p in documented if p.startswith("/api/")}
+    dev.state.margin.db.dispose()

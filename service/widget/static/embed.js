@@ -136,7 +136,9 @@
       return dtf.format(date);
     }
     function inTime(seconds) {
-      return rtf ? rtf.format(Math.max(1, Math.round(seconds)), 'second') : seconds + ' s';
+      var s = Math.max(1, Math.round(seconds));
+      if (!rtf) return s + ' s';
+      return s >= 90 ? rtf.format(Math.ceil(s / 60), 'minute') : rtf.format(s, 'second');
     }
 
     function call(method, path, body, headers) { return req(api, method, path, body, headers); }

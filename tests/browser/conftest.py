@@ -1,0 +1,196 @@
+"""Browser tests: a real ``margin serve`` process (SQLite, demo site) and headless Chromium.
+
+Chromium is Debian's ``/usr/bin/chromium`` driven by Playwright. Without it the tests skip, except
+in CI (``CI`` set), where a missing browser is a failure. Every test's page records every request
+and, at the end, the test fails if any went to another host or if any cookie was set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from service.db import Database
+from tests.factories import make_moderator, make_site
+from tests.live import live_server
+
+CHROMIUM = Path(os.environ.get("MARGIN_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+DEMO_THREAD = "/2020/12/18/zoom-data"
+
+
+@dataclass
+class Margin:
+    base: str
+    db: Database
+    root: Path
+    moderator: str = ""
+
+    def api(self, path: str) -> str:
+        return f"{self.base}/api/v1{path}"
+
+    def open_site(self, slug: str, **policy: Any) -> str:
+        make_site(
+            self.db,
+            slug,
+            origins=[self.base],
+            # The bot-timing rules are tested by the moderation suite; here the browser
+            # types faster than a person, so they are off unless a test turns them on.
+            policy={
+                "mode": "publish",
+                "require_form_token": False,  # so seeding through the API publishes too
+                "min_seconds_to_submit": 0,
+                "max_chars_per_second": 0,
+                "spam_hold_threshold": 1.0,
+                "spam_threshold": 1.0,
+                **policy,
+            },
+        )
+        return slug
+
+    def post(self, site: str, **fields: Any) -> dict[str, Any]:
+        payload = {
+            "thread": DEMO_THREAD,
+            "author_name": "Seeder",
+            "email": f"seed-{uuid.uuid4().hex[:8]}@example.org",
+            "body": f"Seeded {uuid.uuid4().hex}",
+            **fields,
+        }
+        response = httpx.post(
+            self.api(f"/sites/{site}/comments"), json=payload, headers={"Origin": self.base}
+        )
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def decide(self, comment_id: int, action: str = "approve") -> None:
+        response = httpx.post(
+            self.api(f"/moderation/comments/{comment_id}/decision"),
+            json={"action": action, "reason": "reviewed in the browser test"},
+            headers={"Authorization": f"Bearer {self.moderator}"},
+        )
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture(scope="session")
+def margin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Margin]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is required in CI for the browser tests")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); browser tests skipped")
+    root = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{root / 'margin.db'}"
+    # The demo seeding writes var/demo-moderator-token relative to the server's working
+    # directory: start it in the temporary directory, never over a developer's own token.
+    here = Path.cwd()
+    os.chdir(root)
+    try:
+        server = live_server(
+            url, root / "keys.json", extra_env={"MARGIN_DEMO": "1", "MARGIN_ENV": "development"}
+        )
+        base = server.__enter__()
+    finally:
+        os.chdir(here)
+    db = Database(url)
+    try:
+        token = (root / "var" / "demo-moderator-token").read_text().strip()
+        yield Margin(base=base, db=db, root=root, moderator=token)
+    finally:
+        db.dispose()
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, margin: Margin) -> Iterator[Browser]:
+    del margin  # skip (or fail in CI) before launching when Chromium is missing
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class Recorder:
+    urls: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def context(browser: Browser, margin: Margin, recorder: Recorder) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    context.on("request", lambda request: recorder.urls.append(request.url))
+    yield context
+    cookies = context.cookies()
+    context.close()
+    assert cookies == [], f"cookies were set: {cookies}"
+    foreign = [u for u in recorder.urls if not u.startswith(margin.base + "/")]
+    assert foreign == [], f"requests to hosts other than Margin: {foreign}"
+    assert recorder.errors == [], f"JavaScript errors: {recorder.errors}"
+
+
+@pytest.fixture
+def page(context: BrowserContext, recorder: Recorder) -> Page:
+    page = context.new_page()
+    page.on("pageerror", lambda error: recorder.errors.append(str(error)))
+    return page
+
+
+def host_page(
+    page: Page, margin: Margin, tags: str, *, path: str = "/host/article", lang: str = "en"
+) -> str:
+    """Serve a publisher's article page at the Margin origin (so it is an allowed origin)."""
+    url = f"{margin.base}{path}"
+    html = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host article</title>'
+        '<link rel="icon" href="data:,"><style>* { font-family: serif !important; color: red; }'
+        " button { display: none; } div { border: 5px solid lime; }</style></head><body>"
+        f'<a href="#top" id="before">Top of the page</a><article><h1>An article</h1></article>{tags}'
+        "</body></html>"
+    )
+    page.route(
+        url,
+        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
+    )
+    return url
+
+
+def widget_tag(site: str, thread: str = DEMO_THREAD, **attrs: str) -> str:
+    extra = "".join(f' data-margin-{k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+    return (
+        f'<script src="/embed.js" data-margin-site="{site}" data-margin-thread="{thread}"{extra} '
+        "async></script>"
+    )
+
+
+@pytest.fixture
+def moderator_token(margin: Margin) -> str:
+    return make_moderator(margin.db, "demo")

@@ -124,3 +124,22 @@ def test_production_hides_the_api_docs_and_every_route_is_documented(tmp_path: P
     assert len(api_routes) > 20
     assert api_routes == {p for p in documented if p.startswith("/api/")}
     dev.state.margin.db.dispose()
+
+
+def test_front_page_is_the_demo_only_when_the_demo_is_on(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    for demo, expected in ((True, 307), (False, 404)):
+        app = create_app(
+            Settings(
+                database_url=f"sqlite:///{tmp_path / 'f.db'}",
+                key_file=tmp_path / "k.json",
+                demo=demo,
+            )
+        )
+        with TestClient(app, follow_redirects=False) as client:
+            response = client.get("/")
+            assert response.status_code == expected
+            if demo:
+                assert response.headers["location"] == "/demo"
+        app.state.margin.db.dispose()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from service.comments.inputs import LIMITS
 from service.comments.reading import Sort, list_thread
-from service.deps import CurrentSite, ReadSession
+from service.deps import CurrentSite, ReadSession, StateDep
 from service.errors import NotFound
 from service.widget import pages
 from service.widget.assets import Asset, assets
@@ -59,6 +60,14 @@ def _html(body: str, csp: str, cache_control: str = "no-cache") -> Response:
         media_type="text/html; charset=utf-8",
         headers={"Content-Security-Policy": csp, "Cache-Control": cache_control},
     )
+
+
+@router.get("/", include_in_schema=False)
+def home(state: StateDep) -> Response:
+    """With the demo on (``make run``), the front page is the demo article."""
+    if state.settings.demo:
+        return RedirectResponse("/demo", status_code=307)
+    raise NotFound("nothing here: Margin serves /embed.js and /api/v1")
 
 
 @router.get("/demo")

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from service.db import Database
 from service.migrate import upgrade
 from tests.factories import OPEN_POLICY, ORIGIN, comment_payload, make_site
-from tests.live import live_server
+from tests.live import live_server, run_async
 
 POSTS = 120
 
@@ -40,7 +40,7 @@ def test_two_workers_lose_nothing(database_url: str, tmp_path: Path) -> None:
     make_site(database, policy=dict(OPEN_POLICY))
     database.dispose()
     with live_server(database_url, tmp_path / "keys.json", workers=2) as base:
-        responses = asyncio.run(_burst(base))
+        responses = run_async(lambda: _burst(base))
     assert [r.status_code for r in responses] == [201] * POSTS, {r.status_code for r in responses}
     ids = [r.json()["id"] for r in responses]
     assert len(set(ids)) == POSTS

@@ -11,6 +11,7 @@ import asyncio
 import random
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ from sqlalchemy import create_engine, text
 from service.db import Database
 from service.migrate import upgrade
 from tests.factories import OPEN_POLICY, ORIGIN, comment_payload, make_site
-from tests.live import free_port, start_server
+from tests.live import free_port, run_async, start_server
 
 CYCLES = 3
 CLIENTS = 8
@@ -96,7 +97,7 @@ def test_kill_minus_nine_loses_nothing_acknowledged(database_url: str, tmp_path:
         all_sent += nonces
         acked: dict[str, int] = {}
         delay = rng.uniform(0.0, 0.8)
-        asyncio.run(_kill_during_burst(server.kill, server.base, nonces, acked, delay))
+        run_async(partial(_kill_during_burst, server.kill, server.base, nonces, acked, delay))
         all_acked.update(acked)
         assert acked, f"seed {seed}: nothing was acknowledged before the kill (delay {delay:.2f}s)"
         if database_url.startswith("sqlite"):
@@ -155,7 +156,7 @@ def test_same_idempotency_key_in_parallel_makes_one_comment(
             )
 
     try:
-        responses = asyncio.run(fire())
+        responses = run_async(fire)
     finally:
         server.stop()
     assert {r.status_code for r in responses} == {201}, {r.text for r in responses}

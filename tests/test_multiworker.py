@@ -11,7 +11,7 @@ import pytest
 from service.db import Database
 from service.migrate import upgrade
 from tests.factories import ORIGIN, comment_payload, make_moderator, make_site
-from tests.live import live_server
+from tests.live import live_server, run_async
 
 THREAD = "/2020/12/18/zoom-data"
 
@@ -64,4 +64,4 @@ def test_limits_and_cache_hold_across_workers(database_url: str, tmp_path: Path)
             assert all([c["id"] for c in r.json()["comments"]] == [created["id"]] for r in reads)
 
     with live_server(database_url, tmp_path / "keys.json", workers=2) as base:
-        asyncio.run(scenario(base))
+        run_async(lambda: scenario(base))

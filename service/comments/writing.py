@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +157,18 @@ def _created(comment: Comment, token: str, ctx: WriteContext) -> CommentCreated:
     )
 
 
+def _serialise(session: Session, *keys: str | None) -> None:
+    """PostgreSQL runs requests side by side: a request with the same Idempotency-Key, or from
+    the same author, waits for the other's transaction, so its checks see what that one
+    committed. (SQLite's BEGIN IMMEDIATE already serialises every write.) Keys are always
+    taken in the same order, so two requests never wait for each other."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        if key is not None:
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
 def submit(
     session: Session,
     *,
@@ -167,6 +179,12 @@ def submit(
     extra_checks: Sequence[moderation.Check] = (),
 ) -> CommentCreated:
     assert site.id is not None
+    lookup_key_id, lookup = vault.email_lookup(data.email)
+    _serialise(
+        session,
+        f"idem:{site.id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
+        f"author:{site.id}:{lookup}",
+    )
     if ctx.idempotency_key:
         existing = session.exec(
             select(IdempotencyRecord).where(
@@ -189,7 +207,6 @@ def submit(
         ):
             raise Invalid("parent_id", "there is no published comment with this id in this thread")
 
-    lookup_key_id, lookup = vault.email_lookup(data.email)
     # During a look-up key rotation older rows carry the old key's hash: match them all.
     lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
     policy = site_policy(site)

@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck unit browser container-test bench clean
+.PHONY: run test lint typecheck unit container-base container-test bench clean
 
 $(UV):
 	python3 -m venv .tools
@@ -29,6 +29,9 @@ unit: $(VENV)/.synced
 
 # The whole suite: lint, types, tests on SQLite and PostgreSQL (when reachable, required in CI).
 test: lint typecheck unit
+
+container-base:
+	bash container/build-base.sh
 
 container-test: $(VENV)/.synced
 	bash container/test.sh

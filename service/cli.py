@@ -72,6 +72,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=workers,
         log_config=None,
+        # A worker importing the app and loading the spam model on a busy machine needs more
+        # than uvicorn's default 5 s before it is declared dead and restarted.
+        timeout_worker_healthcheck=60,
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,

@@ -4,6 +4,11 @@ Every change a reader can see bumps ``threads.version`` in the same transaction.
 cached (per worker, as ready-to-send JSON bytes) under its thread's version, and each request
 checks the version with one indexed query, so every worker serves fresh pages without talking
 to the others. The same version is the ETag: a client or CDN holding the page gets a 304.
+
+On SQLite a cheaper check comes first: ``PRAGMA data_version`` (service.db.DataVersion) changes
+on every commit by any connection of any worker. A page validated while it had the same value
+is served without a query and without leaving the event loop (nothing was committed since, so
+nothing can be stale). Any commit anywhere sends the next request back to the version query.
 """
 
 from __future__ import annotations
@@ -18,14 +23,23 @@ from sqlmodel import Session, select
 from service.comments.models import Thread
 
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+# Rendered pages kept per worker, by bytes (each of the two maps below; they mostly share the
+# same body objects).
+MAX_BYTES = 24 * 1024 * 1024
 
 
 class PageCache:
-    """A small thread-safe LRU of rendered pages."""
+    """A small thread-safe LRU of rendered pages, bounded by count and by bytes (a worker's
+    memory must not grow with the number of threads read)."""
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 4096, max_bytes: int = MAX_BYTES) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
+        # (site slug, params) -> (data version it was validated at, ETag, body): SQLite only.
+        self._fresh: OrderedDict[Hashable, tuple[int, str, bytes]] = OrderedDict()
+        self._fresh_bytes = 0
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
@@ -36,14 +50,39 @@ class PageCache:
                 return hit
         body = render()  # outside the lock: two workers' threads may render once each
         with self._lock:
+            old = self._entries.pop(key, None)
+            self._bytes += len(body) - (len(old) if old is not None else 0)
             self._entries[key] = body
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            while self._entries and (
+                len(self._entries) > self.max_entries or self._bytes > self.max_bytes
+            ):
+                self._bytes -= len(self._entries.popitem(last=False)[1])
         return body
+
+    def fresh(self, key: Hashable, data_version: int) -> tuple[str, bytes] | None:
+        """The page validated at exactly this data version (nothing committed since), if any."""
+        with self._lock:
+            hit = self._fresh.get(key)
+            if hit is None or hit[0] != data_version:
+                return None
+            self._fresh.move_to_end(key)
+            return hit[1], hit[2]
+
+    def remember(self, key: Hashable, data_version: int, etag: str, body: bytes) -> None:
+        with self._lock:
+            old = self._fresh.pop(key, None)
+            self._fresh_bytes += len(body) - (len(old[2]) if old is not None else 0)
+            self._fresh[key] = (data_version, etag, body)
+            while self._fresh and (
+                len(self._fresh) > self.max_entries or self._fresh_bytes > self.max_bytes
+            ):
+                self._fresh_bytes -= len(self._fresh.popitem(last=False)[1][2])
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._fresh.clear()
+            self._bytes = self._fresh_bytes = 0
 
 
 def thread_version(session: Session, site_id: int, key: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from service.comments import cache, flagging, reading, rendering, spamcheck, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
@@ -16,10 +17,12 @@ from service.deps import (
     CurrentSite,
     EditToken,
     ReadSession,
+    SiteSlug,
     StateDep,
     WriteCtx,
     WriteSession,
     WriteSite,
+    get_state,
 )
 from service.observability import COMMENTS
 from service.sites.models import Site, SitePublic
@@ -43,11 +46,9 @@ def site_config(site: CurrentSite, state: StateDep) -> SitePublic:
 
 
 @router.get("/comments", response_model=ThreadPage)
-def list_comments(
+async def list_comments(
     request: Request,
-    site: CurrentSite,
-    session: ReadSession,
-    state: StateDep,
+    site: SiteSlug,
     thread: ThreadKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -56,22 +57,58 @@ def list_comments(
 ) -> Response:
     """Published comments of one article, a page of top-level comments with their replies.
     Answers carry an ETag (304 when unchanged) and may be cached briefly by CDNs."""
-    assert site.id is not None
+    # Async on purpose: a page nothing has changed since is answered on the event loop (no
+    # thread hop, no query); anything else takes one trip to the thread pool.
+    state = get_state(request)
     params = (thread, limit, cursor, sort.value, root)
-    version = cache.thread_version(session, site.id, thread)
-    etag = cache.etag_for(site.id, version, params)
+    if_none_match = request.headers.get("if-none-match", "")
+    data_version = state.db.data_version()
+    if data_version is not None:
+        hit = state.pages.fresh((site, params), data_version)
+        if hit is not None:
+            return _page_response(hit[0], hit[1], if_none_match)
+    etag, body = await run_in_threadpool(
+        _load_page, state, site, params, data_version, if_none_match
+    )
+    return _page_response(etag, body, if_none_match)
+
+
+def _page_response(etag: str, body: bytes | None, if_none_match: str) -> Response:
     headers = {"ETag": etag, "Cache-Control": cache.CACHE_CONTROL}
-    if etag in request.headers.get("if-none-match", ""):
+    if body is None or etag in if_none_match:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-
-    def render() -> bytes:
-        page = reading.list_thread(
-            session, site, thread, limit=limit, cursor=cursor, sort=sort, root=root
-        )
-        return page.model_dump_json().encode()
-
-    body = state.pages.get_or_render((site.id, version, params), render)
     return Response(content=body, media_type="application/json", headers=headers)
+
+
+def _load_page(
+    state: AppState,
+    slug: str,
+    params: tuple[str, int, str | None, str, int | None],
+    data_version: int | None,
+    if_none_match: str,
+) -> tuple[str, bytes | None]:
+    """Validate by thread version; render on a miss. None as the body: the client's is current."""
+    site = state.sites.get(slug)
+    assert site.id is not None
+    thread, limit, cursor, sort, root = params
+    with state.db.read() as session:
+        version = cache.thread_version(session, site.id, thread)
+        etag = cache.etag_for(site.id, version, params)
+        if etag in if_none_match:
+            return etag, None
+
+        def render() -> bytes:
+            page = reading.list_thread(
+                session, site, thread, limit=limit, cursor=cursor, sort=Sort(sort), root=root
+            )
+            return page.model_dump_json().encode()
+
+        body = state.pages.get_or_render((site.id, version, params), render)
+    if data_version is not None:
+        # data_version was read before the version query: a commit in between only makes
+        # the next request validate again.
+        state.pages.remember((slug, params), data_version, etag, body)
+    return etag, body
 
 
 @router.post("/comments", status_code=status.HTTP_201_CREATED)

@@ -6,7 +6,7 @@ Consortium's confusables.txt (UTS #39 data). Only the entries that survive our o
 pipeline (NFKC, casefold, strip combining marks) as a single non-ASCII character and
 that look like an ASCII letter or digit are kept: NFKC already folds full-width and
 mathematical letters, so what remains is mostly Cyrillic, Greek, Armenian, Cherokee,
-Lisu and similar homoglyphs. Regenerate with the script in tests/moderation/README.md.
+Lisu and similar homoglyphs. Regenerate with tests/moderation/make_confusables.py.
 
 confusable-homoglyphs licence (MIT):
     Copyright (c) 2016-2018 Victor Felder, 2024 Elena Grandi

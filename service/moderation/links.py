@@ -102,7 +102,8 @@ class LinksCheck:
         detail: list[str] = []
         if self.max_links and len(links) >= self.max_links:
             reasons.append(
-                f"contains {_count(len(links))} (comments with {self.max_links} or more are reviewed)"
+                f"contains {_count(len(links))}"
+                f" (comments with {self.max_links} or more are reviewed)"
             )
         for host in [*hosts, site]:
             if host and (hit := domain_in(host, self.shorteners)):

@@ -18,11 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .normalise import SOFT, TermKey, term_key, text_key
+from .normalise import REPEATS, SOFT, TermKey, term_key, text_key
 
 # Bound the lazily completed transition table per state so hostile text full of rare
 # characters cannot grow memory without limit (misses are then recomputed, not stored).
 _MAX_MEMO_PER_STATE = 256
+
+BLOCKED = "blocked"
+SUSPECT = "suspect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +90,40 @@ class Matcher:
 
     def find_key(self, key: str) -> list[Term]:
         """Every term matched in a key produced by ``text_key`` (in order of their ends)."""
+        # Hot loop: the automaton runs on the collapsed key with soft markers removed, made
+        # by C-speed string operations; run lengths and soft boundaries are only worked
+        # out (in Python) when there is a candidate to verify, which is rare.
+        collapsed = REPEATS.sub(r"\1", key.replace(SOFT, "")) if key else key
         delta, out, miss = self._delta, self._out, self._miss
         state = 0
-        prev = ""
-        chars: list[str] = []  # the collapsed key
+        candidates: list[tuple[int, int]] = []
+        for i, ch in enumerate(collapsed):
+            nxt = delta[state].get(ch)
+            state = miss(state, ch) if nxt is None else nxt
+            if out[state]:
+                candidates.append((i, state))
+        if not candidates:
+            return []
+        return self._verify(key, candidates)
+
+    def _verify(self, key: str, candidates: list[tuple[int, int]]) -> list[Term]:
+        chars: list[str] = []  # the collapsed key, as scanned
         runs: list[int] = []  # run length of each collapsed letter
         soft: set[int] = set()  # indexes followed by a soft boundary
-        candidates: list[tuple[int, int]] = []
+        prev = ""
         for ch in key:
             if ch == prev:
                 runs[-1] += 1
-                continue
-            if ch == SOFT:  # prev is kept, so repeats collapse across "n.n"
+            elif ch == SOFT:  # prev is kept, so repeats collapse across "n.n"
                 soft.add(len(chars) - 1)
-                continue
-            prev = ch
-            chars.append(ch)
-            runs.append(1)
-            nxt = delta[state].get(ch, -1)
-            state = nxt if nxt >= 0 else miss(state, ch)
-            if out[state]:
-                candidates.append((len(chars) - 1, state))
-        # Verify after the scan: a run's length is only known once it has ended.
+            else:
+                prev = ch
+                chars.append(ch)
+                runs.append(1)
         found: list[Term] = []
         last = len(chars) - 1
         for end, state in candidates:
-            for term in out[state]:
+            for term in self._out[state]:
                 c = term.compiled
                 start = end - len(c.key) + 1
                 if not c.suffix and start and chars[start - 1] != " " and start - 1 not in soft:

@@ -11,19 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .core import Action, Facts, Submission, Verdict
-from .matcher import Matcher, compile_matcher
+from .matcher import BLOCKED, Matcher
 from .policy import Policy
 from .registry import register
-
-BLOCKED = "blocked"
-SUSPECT = "suspect"
 
 _WHERE = {"body": "", "author_name": "the name ", "website": "the website "}
 
 
 def matcher_for(policy: Policy) -> Matcher:
-    """The automaton for the policy's lists (cached across policies with equal lists)."""
-    return compile_matcher(((BLOCKED, policy.blocked_words), (SUSPECT, policy.all_suspect_words())))
+    """The automaton for the policy's lists (cached on the Policy)."""
+    return policy.matcher
 
 
 @dataclass(frozen=True, slots=True)

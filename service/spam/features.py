@@ -25,6 +25,7 @@ the sum of its weights, and scoring costs one dictionary lookup per distinct wor
 from __future__ import annotations
 
 import math
+import operator
 import re
 import unicodedata
 import zlib
@@ -172,6 +173,8 @@ _DIGITS = "0123456789"
 
 
 _PAIR_START = zlib.crc32(b"b:")
+_UTF8 = operator.attrgetter("utf8")
+_PAIR_PREFIX = operator.attrgetter("pair_prefix")
 _SENTENCE_START = zlib.crc32(b"<s> ", _PAIR_START)
 
 
@@ -326,14 +329,12 @@ class FeatureExtractor:
             if letters >= 8:
                 upper = sum(map(str.isupper, text))
                 add_meta("upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
-            word = self.word
-            crc32 = zlib.crc32
-            append = pair_slots.append
-            prefix = _SENTENCE_START
-            for tok in tokens:
-                slots = word(tok)
-                append(crc32(slots.utf8, prefix) & mask)
-                prefix = slots.pair_prefix
+            # Bigram slots without a Python-level loop: CRC-32 of "b:<prev> " continued by
+            # the word's bytes (equal to hashing the whole key "b:<prev> <word>").
+            slots = list(map(self.word, tokens))
+            prefixes = [_SENTENCE_START, *map(_PAIR_PREFIX, slots)]
+            hashes = map(zlib.crc32, map(_UTF8, slots), prefixes)
+            pair_slots = list(map(mask.__and__, hashes))
             for phrase in _PHRASE_WORDS.intersection(tokens):
                 add_meta("phrase=" + phrase)
             joined = " " + " ".join(tokens) + " "

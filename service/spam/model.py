@@ -18,6 +18,7 @@ import gzip
 import itertools
 import json
 import math
+import operator
 import random
 import zlib
 from collections import Counter
@@ -139,20 +140,24 @@ def _score(
     cfg = model.config
     weights = model.weights
     word_weights = model.word_weights
+    counts = Counter(parsed.tokens)
+    toks = list(counts)
+    cnts = list(counts.values())
     n_words = len(parsed.pair_slots)
     n_chars = 0
     word_sum = 0.0
     char_sum = 0.0
-    per_token: list[tuple[str, int, float, float]] = []
-    for tok, count in Counter(parsed.tokens).items():
-        nu, nc, wu, wc, unigram = word_weights(tok)
+    wus: Sequence[float] = ()
+    wcs: Sequence[float] = ()
+    if toks:
+        # Column-wise over the distinct words, in C (map/zip/sum), not a Python loop.
+        nus, ncs, wus, wcs, unigrams = zip(*map(word_weights, toks), strict=True)
         if delta:
-            wu += sum(map(delta.get, unigram, _ZEROS))
-        n_words += count * nu
-        n_chars += count * nc
-        word_sum += count * wu
-        char_sum += count * wc
-        per_token.append((tok, count, wu, wc))
+            wus = [w + sum(map(delta.get, u, _ZEROS)) for w, u in zip(wus, unigrams, strict=True)]
+        n_words += sum(map(operator.mul, cnts, nus))
+        n_chars = sum(map(operator.mul, cnts, ncs))
+        word_sum = sum(map(operator.mul, cnts, wus))
+        char_sum = sum(map(operator.mul, cnts, wcs))
     pair_weights = list(map(weights.get, parsed.pair_slots, _ZEROS))
     meta_weights = list(map(weights.get, parsed.meta, _ZEROS))
     if delta:
@@ -176,25 +181,29 @@ def _score(
     # A word's contribution includes its spelling (char n-gram) weights.
     sign = -wv if verdict == "ok" else wv
     csign = cv * sign / wv if wv else 0.0
-    token_c = [count * (wu * sign + wc * csign) for _, count, wu, wc in per_token]
-    pair_c = [w * sign for w in pair_weights]
     msign = mv if verdict != "ok" else -mv
-    meta_c = [w * msign for w in meta_weights]
+    contributions = [c * (wu * sign + wc * csign) for c, wu, wc in zip(cnts, wus, wcs, strict=True)]
+    n_tok = len(contributions)
+    n_pair = len(pair_weights)
+    contributions += [w * sign for w in pair_weights]
+    contributions += [w * msign for w in meta_weights]
+    if len(contributions) > top:
+        cutoff = max(0.0, sorted(contributions, reverse=True)[top - 1])
+    else:
+        cutoff = 0.0
+    candidates = sorted(
+        ((c, i) for i, c in enumerate(contributions) if c >= cutoff and c > 0), reverse=True
+    )
     meta_keys = list(parsed.meta.values())
-    candidates: list[tuple[float, int, int]] = []
-    for kind, values in enumerate((token_c, pair_c, meta_c)):
-        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)[:top]
-        candidates.extend((values[i], kind, i) for i in order if values[i] > 0)
-    candidates.sort(reverse=True)
     reasons: list[tuple[str, float]] = []
     unit = 1.0 if verdict != "ok" else -1.0
-    for c, kind, i in candidates:
-        if kind == 0:
-            name = f'word "{per_token[i][0]}"'
-        elif kind == 1:
-            name = describe(parsed.pair_key(i))
+    for c, i in candidates:
+        if i < n_tok:
+            name = f'word "{toks[i]}"'
+        elif i < n_tok + n_pair:
+            name = describe(parsed.pair_key(i - n_tok))
         else:
-            name = describe(meta_keys[i])
+            name = describe(meta_keys[i - n_tok - n_pair])
         if all(name != r for r, _ in reasons):
             reasons.append((name, round(c * unit, 4)))
         if len(reasons) == top:

@@ -1,0 +1,157 @@
+"""The model file: deterministic training, and clear errors for bad files at load time."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from service.spam import evaluation
+from service.spam.cli import DEFAULT_MODEL, train
+from service.spam.data import Example
+from service.spam.model import ModelError, dump_model, load_model
+
+
+def _write_sources(tmp_path: Path, sources: list[list[Example]]) -> list[Path]:
+    paths = []
+    for n, source in enumerate(sources):
+        path = tmp_path / f"part{n}.tsv"
+        lines = ["label\ttext"] + [
+            f"{'spam' if e.is_spam else 'ham'}\t{e.text.replace(chr(9), ' ')}" for e in source
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_training_is_deterministic(tmp_path: Path, small_sources: list[list[Example]]) -> None:
+    paths = _write_sources(tmp_path, [s[:60] for s in small_sources])
+    train(paths, tmp_path / "a.json.gz", seed=7)
+    train(paths, tmp_path / "b.json.gz", seed=7)
+    train(paths, tmp_path / "c.json", seed=7)
+    assert (tmp_path / "a.json.gz").read_bytes() == (tmp_path / "b.json.gz").read_bytes()
+    assert (
+        gzip.decompress((tmp_path / "a.json.gz").read_bytes()) == (tmp_path / "c.json").read_bytes()
+    )
+    train(paths, tmp_path / "d.json.gz", seed=8)
+    assert (tmp_path / "d.json.gz").read_bytes() != (tmp_path / "a.json.gz").read_bytes()
+
+
+def test_round_trip_keeps_scores(tmp_path: Path, small_model) -> None:
+    path = tmp_path / "m.json"
+    dump_model(small_model, path)
+    loaded = load_model(path)
+    text = "check out my channel http://x.example.com please subscribe"
+    assert loaded.score(text).probability == pytest.approx(
+        small_model.score(text).probability, abs=1e-4
+    )
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "margin-spam-model"
+    assert doc["features"]["hash"] == "crc32-utf8"
+    assert {"hold", "spam"} <= doc["thresholds"].keys()
+
+
+def test_shipped_model_loads_and_describes_its_data() -> None:
+    model = load_model(DEFAULT_MODEL)
+    assert 0 < model.hold_threshold <= model.spam_threshold < 1
+    files = {d["file"] for d in model.meta["data"]}
+    assert "SMSSpamCollection.tsv" in files
+    assert "Youtube01-Psy.csv" in files
+    assert model.meta["metrics"]
+
+
+@pytest.fixture
+def good_doc(tmp_path: Path, small_model) -> dict:
+    path = tmp_path / "good.json"
+    dump_model(small_model, path)
+    return json.loads(path.read_text())
+
+
+def _write(tmp_path: Path, doc: object) -> Path:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="file not found"):
+        load_model(tmp_path / "nope.json")
+
+
+def test_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.json"
+    path.write_bytes(b"\x00\xffnot a model")
+    with pytest.raises(ModelError, match=r"not UTF-8|not valid JSON"):
+        load_model(path)
+
+
+def test_truncated_json(tmp_path: Path, small_model) -> None:
+    path = tmp_path / "m.json"
+    dump_model(small_model, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="corrupt or truncated"):
+        load_model(path)
+
+
+def test_truncated_gzip(tmp_path: Path, small_model) -> None:
+    path = tmp_path / "m.json.gz"
+    dump_model(small_model, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])
+    with pytest.raises(ModelError, match="gzip"):
+        load_model(path)
+
+
+def test_corrupt_gzip(tmp_path: Path, small_model) -> None:
+    path = tmp_path / "m.json.gz"
+    dump_model(small_model, path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError):
+        load_model(path)
+
+
+def test_dropped_weight_rows_are_detected(tmp_path: Path, good_doc: dict) -> None:
+    good_doc["weights"] = good_doc["weights"][:-3]
+    with pytest.raises(ModelError, match="truncated"):
+        load_model(_write(tmp_path, good_doc))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"version": 99}, "format version 99 is not supported"),
+        ({"format": "something-else"}, "not a Margin spam model"),
+        ({"bias": "x"}, "bias must be a finite number"),
+        ({"thresholds": {"hold": 0.9, "spam": 0.5}}, "thresholds must satisfy"),
+        ({"features": {"hash": "md5"}}, "unsupported feature hash"),
+    ],
+)
+def test_invalid_fields(tmp_path: Path, good_doc: dict, change: dict, message: str) -> None:
+    good_doc.update(change)
+    with pytest.raises(ModelError, match=message):
+        load_model(_write(tmp_path, good_doc))
+
+
+def test_weight_row_with_wrong_name(tmp_path: Path, good_doc: dict) -> None:
+    slot, weight, _ = good_doc["weights"][0]
+    good_doc["weights"][0] = [slot, weight, "w:definitely-not-this-slot"]
+    with pytest.raises(ModelError, match="does not hash to slot"):
+        load_model(_write(tmp_path, good_doc))
+
+
+def test_weight_out_of_range(tmp_path: Path, good_doc: dict) -> None:
+    good_doc["weights"][0] = [2**40, 1.0, ""]
+    with pytest.raises(ModelError, match="outside"):
+        load_model(_write(tmp_path, good_doc))
+
+
+def test_fit_is_deterministic_in_memory(small_sources: list[list[Example]]) -> None:
+    a = evaluation.fit([s[:40] for s in small_sources], seed=3, training={"epochs": 2})
+    b = evaluation.fit([s[:40] for s in small_sources], seed=3, training={"epochs": 2})
+    assert a.weights == b.weights
+    assert a.bias == b.bias

@@ -36,5 +36,11 @@ container-base:
 container-test: $(VENV)/.synced
 	bash container/test.sh
 
+# In-process benchmarks (seconds each). The side-by-side comparison with Isso takes about
+# 20 minutes and is documented in docs/performance.md: python3 bench/compare.py
+bench: $(VENV)/.synced
+	$(PY) bench/moderation_bench.py
+	$(PY) bench/spam_bench.py
+
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -64,22 +64,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
     cursor.close()
 
 
-# The request thread pool (anyio's default limiter) has 40 threads; each holds at most one
-# read or write connection at a time.
-SQLITE_POOL_SIZE = 40
+# Connections kept open per engine and worker. Opening one (and its pragmas) costs more than
+# a cached read, so readers keep enough for concurrent cache misses; but every connection also
+# keeps up to 2 MB of SQLite page cache, so not one per request thread (40 kept connections
+# added ~85 MB to a worker under load). Writers queue on SQLite's lock one at a time anyway.
+# Overflow up to the thread pool's 40 threads; docs/performance.md has the measurements.
+SQLITE_READ_POOL = 16
+SQLITE_WRITE_POOL = 4
+SQLITE_MAX_CONNECTIONS = 40
 
 
 def _make_engine(url: str, *, pool_size: int, immediate: bool, busy_timeout_ms: int) -> Engine:
     if url.startswith("sqlite"):
-        # Keep every connection the server's threads use open: a SQLite connection is a file
-        # handle, while opening one (and its pragmas) costs more than a cached read. With the
-        # default 5 + 10 overflow, 32 concurrent readers opened and closed a connection per
-        # request (measured: docs/performance.md).
+        kept = SQLITE_WRITE_POOL if immediate else SQLITE_READ_POOL
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=SQLITE_POOL_SIZE,
+            pool_size=kept,
+            max_overflow=SQLITE_MAX_CONNECTIONS - kept,
         )
         event.listen(
             engine,
@@ -94,10 +96,12 @@ def _make_engine(url: str, *, pool_size: int, immediate: bool, busy_timeout_ms: 
             conn.exec_driver_sql(begin_sql)
 
         return engine
+    # The same peak as pool_size + pool_size overflow, but every connection is kept: overflow
+    # connections were closed on return and reopened by the next burst (a new backend each).
     return create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},

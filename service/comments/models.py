@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -64,6 +65,23 @@ class Comment(SQLModel, table=True):
         Index("ix_comments_site_id_email_lookup", "site_id", "email_lookup"),
         Index("ix_comments_email_lookup", "email_lookup"),
         Index("ix_comments_thread_id_dedupe_key", "thread_id", "dedupe_key"),
+        # Top-level comments only, in page order: a thread page reads limit + 1 entries however
+        # large the thread (migration 0004, docs/performance.md).
+        Index(
+            "ix_comments_top_level_thread_id_id",
+            "thread_id",
+            "id",
+            sqlite_where=text("parent_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL"),
+        ),
+        Index(
+            "ix_comments_top_level_thread_id_reply_count_id",
+            "thread_id",
+            "reply_count",
+            "id",
+            sqlite_where=text("parent_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

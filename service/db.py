@@ -8,15 +8,19 @@ tries to upgrade.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -67,21 +71,91 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
 # Connections kept open per engine and worker. Opening one (and its pragmas) costs more than
 # a cached read, so readers keep enough for concurrent cache misses; but every connection also
 # keeps up to 2 MB of SQLite page cache, so not one per request thread (40 kept connections
-# added ~85 MB to a worker under load). Writers queue on SQLite's lock one at a time anyway.
+# added ~85 MB to a worker under load). Writers have one connection (see WriterQueue).
 # Overflow up to the thread pool's 40 threads; docs/performance.md has the measurements.
 SQLITE_READ_POOL = 16
-SQLITE_WRITE_POOL = 4
 SQLITE_MAX_CONNECTIONS = 40
 
 
-def _make_engine(url: str, *, pool_size: int, immediate: bool, busy_timeout_ms: int) -> Engine:
+class WriterQueue:
+    """Writers take their turn in queues that wake the next one at once, before SQLite's lock.
+
+    Only one writer at a time can hold SQLite's lock anyway; but a writer that finds it taken
+    polls with sleeps of up to 100 ms (SQLite's busy handler), so sixteen waiting threads left
+    the lock idle most of the time (62 posts/s, p99 3 s; docs/performance.md). Threads of one
+    process queue for the process's single write connection (the pool wakes the next waiter
+    when it is returned); processes (workers) then queue on an advisory ``flock`` of a file
+    beside the database, polled every few hundred microseconds. The turn is held from the
+    check-out of the write connection to its return, which is when its transaction has ended.
+    Other programs (the CLI) still meet at SQLite's own lock, which stays the real guard.
+    """
+
+    def __init__(self, lock_path: str | None, timeout_s: float) -> None:
+        self._timeout = timeout_s
+        self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600) if lock_path else None
+
+    def take(self) -> None:
+        if self._fd is None:
+            return
+        deadline = time.monotonic() + self._timeout
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PoolTimeoutError("writers of other workers held the database") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def give(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _queue_writers(engine: Engine, queue: WriterQueue) -> None:
+    @event.listens_for(engine, "checkout")
+    def _take_turn(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        queue.take()
+        record.info["write_turn"] = True
+
+    @event.listens_for(engine, "checkin")
+    def _end_turn(_dbapi: Any, record: Any) -> None:
+        if record.info.pop("write_turn", False):
+            queue.give()
+
+
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        return None
+    return database
+
+
+def _make_engine(
+    url: str,
+    *,
+    pool_size: int,
+    immediate: bool,
+    busy_timeout_ms: int,
+    writers: WriterQueue | None = None,
+) -> Engine:
     if url.startswith("sqlite"):
-        kept = SQLITE_WRITE_POOL if immediate else SQLITE_READ_POOL
+        # One write connection per process: its pool is the queue of the process's writers.
+        kept = 1 if immediate else SQLITE_READ_POOL
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_size=kept,
-            max_overflow=SQLITE_MAX_CONNECTIONS - kept,
+            max_overflow=0 if immediate else SQLITE_MAX_CONNECTIONS - kept,
+            pool_timeout=busy_timeout_ms / 1000,
         )
         event.listen(
             engine,
@@ -89,6 +163,8 @@ def _make_engine(url: str, *, pool_size: int, immediate: bool, busy_timeout_ms: 
             lambda conn, record: _sqlite_pragmas(conn, record, busy_timeout_ms),
         )
 
+        if writers is not None:
+            _queue_writers(engine, writers)
         begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
         @event.listens_for(engine, "begin")
@@ -153,14 +229,24 @@ class Database:
         self.engine = _make_engine(
             url, pool_size=pool_size, immediate=False, busy_timeout_ms=busy_timeout_ms
         )
+        database = _sqlite_file(url) if self.is_sqlite else None
+        self.writers = (
+            WriterQueue(f"{database}-writers.lock" if database else None, busy_timeout_ms / 1000)
+            if self.is_sqlite
+            else None
+        )
         self.write_engine = (
-            _make_engine(url, pool_size=pool_size, immediate=True, busy_timeout_ms=busy_timeout_ms)
+            _make_engine(
+                url,
+                pool_size=pool_size,
+                immediate=True,
+                busy_timeout_ms=busy_timeout_ms,
+                writers=self.writers,
+            )
             if self.is_sqlite
             else self.engine
         )
-        database = self.engine.url.database if self.is_sqlite else None
-        file_backed = bool(database) and database != ":memory:" and "mode=memory" not in url
-        self.data_versions = DataVersion(database) if database and file_backed else None
+        self.data_versions = DataVersion(database) if database else None
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -182,6 +268,8 @@ class Database:
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
+        if self.writers is not None:
+            self.writers.close()
 
 
 def single_use_engine(url: str) -> Engine:

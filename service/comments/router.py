@@ -113,12 +113,23 @@ def _load_page(
 
 @router.post("/comments", status_code=status.HTTP_201_CREATED)
 def create_comment(
-    site: WriteSite, data: CommentCreate, session: WriteSession, state: StateDep, ctx: WriteCtx
+    site: WriteSite,
+    data: CommentCreate,
+    session: WriteSession,
+    reader: ReadSession,
+    state: StateDep,
+    ctx: WriteCtx,
 ) -> CommentCreated:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
     check = _spam_check(state, site)(data.author_name, data.website, data.body)
     created = writing.submit(
-        session, site=site, data=data, vault=state.vault, ctx=ctx, extra_checks=[check]
+        session,
+        site=site,
+        data=data,
+        vault=state.vault,
+        ctx=ctx,
+        extra_checks=[check],
+        reader=reader,
     )
     COMMENTS.labels(created.status).inc()
     return created

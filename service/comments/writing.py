@@ -77,8 +77,11 @@ def _get_or_create_thread(
     session: Session, site: Site, data: CommentCreate, now: datetime
 ) -> Thread:
     assert site.id is not None
-    if data.thread_url is not None and origin_of(data.thread_url) not in site.allowed_origins:
-        raise Invalid("thread_url", "must be a page on one of the site's allowed origins")
+    existing = session.exec(
+        select(Thread).where(Thread.site_id == site.id, Thread.key == data.thread)
+    ).first()
+    if existing is not None:
+        return existing
     values = {
         "site_id": site.id,
         "key": data.thread,
@@ -169,6 +172,96 @@ def _serialise(session: Session, *keys: str | None) -> None:
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything about a submission that can be worked out before the write transaction:
+    moderation, rendering, keyed hashes and the edit token. None of it writes."""
+
+    lookup: str
+    lookup_key_id: str
+    lookups: list[str]
+    prefix: str | None
+    policy: moderation.Policy
+    decision: moderation.Decision
+    status: CommentStatus
+    reason: str
+    html: str
+    token: str
+    dedupe: str
+
+
+def _find_parent(session: Session, thread_id: int | None, parent_id: int) -> Comment:
+    parent = session.get(Comment, parent_id)
+    if (
+        parent is None
+        or thread_id is None
+        or parent.thread_id != thread_id
+        or parent.status != CommentStatus.APPROVED
+    ):
+        raise Invalid("parent_id", "there is no published comment with this id in this thread")
+    return parent
+
+
+def _prepare(
+    reader: Session,
+    *,
+    site: Site,
+    data: CommentCreate,
+    vault: Vault,
+    ctx: WriteContext,
+    extra_checks: Sequence[moderation.Check],
+) -> _Prepared:
+    assert site.id is not None
+    if data.thread_url is not None and origin_of(data.thread_url) not in site.allowed_origins:
+        raise Invalid("thread_url", "must be a page on one of the site's allowed origins")
+    lookup_key_id, lookup = vault.email_lookup(data.email)
+    thread = reader.exec(
+        select(Thread).where(Thread.site_id == site.id, Thread.key == data.thread)
+    ).first()
+    if thread is not None and not thread.is_open:
+        raise Forbidden("comments are closed on this article")
+    if data.parent_id is not None:
+        _find_parent(reader, thread.id if thread else None, data.parent_id)
+    # During a look-up key rotation older rows carry the old key's hash: match them all.
+    lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
+    policy = site_policy(site)
+    decision = moderation.moderate(
+        moderation.Submission(
+            body=data.body,
+            author_name=data.author_name,
+            website=data.website,
+            is_reply=data.parent_id is not None,
+            honeypot=data.honeypot or None,
+            form_rendered_at=formtoken.verify(
+                vault.keyring.signing_key,
+                site.slug,
+                data.thread,
+                data.form_token,
+                ctx.now.timestamp(),
+            ),
+        ),
+        moderation.Facts(
+            now=ctx.now.timestamp(),
+            history=_author_history(reader, site, lookups, data.author_name),
+        ),
+        policy,
+        extra_checks,
+    )
+    return _Prepared(
+        lookup=lookup,
+        lookup_key_id=lookup_key_id,
+        lookups=lookups,
+        prefix=ip_prefix(ctx.client_ip),
+        policy=policy,
+        decision=decision,
+        status=ACTION_STATUS[decision.action],
+        reason=public_reason(decision),
+        html=rendering.render(data.body),
+        token=secrets.token_urlsafe(32),
+        dedupe=dedupe_key(data.body),
+    )
+
+
 def submit(
     session: Session,
     *,
@@ -177,9 +270,18 @@ def submit(
     vault: Vault,
     ctx: WriteContext,
     extra_checks: Sequence[moderation.Check] = (),
+    reader: Session | None = None,
 ) -> CommentCreated:
+    """Store a new comment. Moderation, rendering and hashing run first, on ``reader`` (a
+    read session: on SQLite no write lock is held meanwhile); the write transaction then
+    only re-checks what another writer may have changed and inserts."""
     assert site.id is not None
-    lookup_key_id, lookup = vault.email_lookup(data.email)
+    prepared = _prepare(
+        reader or session, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
+    )
+    if reader is not None:
+        reader.rollback()  # end the read snapshot before queuing for the write lock
+    lookup = prepared.lookup
     _serialise(
         session,
         f"idem:{site.id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
@@ -197,65 +299,39 @@ def submit(
     thread = _get_or_create_thread(session, site, data, ctx.now)
     if not thread.is_open:
         raise Forbidden("comments are closed on this article")
-    parent: Comment | None = None
-    if data.parent_id is not None:
-        parent = session.get(Comment, data.parent_id)
-        if (
-            parent is None
-            or parent.thread_id != thread.id
-            or parent.status != CommentStatus.APPROVED
-        ):
-            raise Invalid("parent_id", "there is no published comment with this id in this thread")
-
-    # During a look-up key rotation older rows carry the old key's hash: match them all.
-    lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
-    policy = site_policy(site)
-    prefix = ip_prefix(ctx.client_ip)
+    parent = (
+        _find_parent(session, thread.id, data.parent_id) if data.parent_id is not None else None
+    )
     ratelimit.enforce(
         session,
         site_id=site.id,
-        policy=policy,
+        policy=prepared.policy,
         keys={
-            "ip": vault.derived("rate-ip", f"{site.id}:{prefix}") if prefix else None,
+            "ip": vault.derived("rate-ip", f"{site.id}:{prepared.prefix}")
+            if prepared.prefix
+            else None,
             "author": lookup,
             "thread": str(thread.id),
         },
         now=ctx.now,
     )
-    key = dedupe_key(data.body)
     duplicate = session.exec(
         select(Comment.id).where(
             Comment.thread_id == thread.id,
-            col(Comment.email_lookup).in_(lookups),
-            Comment.dedupe_key == key,
+            col(Comment.email_lookup).in_(prepared.lookups),
+            Comment.dedupe_key == prepared.dedupe,
             col(Comment.status) != CommentStatus.DELETED,
         )
     ).first()
     if duplicate is not None:
         raise Conflict("you have already posted this comment on this article")
 
-    now_ts = ctx.now.timestamp()
-    decision = moderation.moderate(
-        moderation.Submission(
-            body=data.body,
-            author_name=data.author_name,
-            website=data.website,
-            is_reply=parent is not None,
-            honeypot=data.honeypot or None,
-            form_rendered_at=formtoken.verify(
-                vault.keyring.signing_key, site.slug, data.thread, data.form_token, now_ts
-            ),
-        ),
-        moderation.Facts(
-            now=now_ts, history=_author_history(session, site, lookups, data.author_name)
-        ),
-        policy,
-        extra_checks,
+    decision, status, reason, token = (
+        prepared.decision,
+        prepared.status,
+        prepared.reason,
+        prepared.token,
     )
-    status = ACTION_STATUS[decision.action]
-    reason = public_reason(decision)
-
-    token = secrets.token_urlsafe(32)
     comment = Comment(
         site_id=site.id,
         thread_id=thread.id or 0,
@@ -265,18 +341,18 @@ def submit(
         author_name=data.author_name,
         website=data.website,
         body=data.body,
-        html=rendering.render(data.body),
+        html=prepared.html,
         status=CommentStatus.PENDING.value,
         moderation={"actor": "system", **decision.to_dict()},
         reason=reason,
         email_lookup=lookup,
-        email_lookup_key_id=lookup_key_id,
+        email_lookup_key_id=prepared.lookup_key_id,
         avatar=vault.avatar_seed(site.id, lookup),
-        ip_prefix=prefix,
+        ip_prefix=prepared.prefix,
         ip_hash=vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
         ip_expires_at=ctx.now + ctx.ip_retention if ctx.client_ip else None,
         edit_token_hash=_token_hash(token),
-        dedupe_key=key,
+        dedupe_key=prepared.dedupe,
         created_at=ctx.now,
         status_changed_at=ctx.now,
     )

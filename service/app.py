@@ -14,6 +14,7 @@ from service.comments.router import router as comments_router
 from service.db import Database
 from service.errors import install_error_handlers
 from service.health import router as health_router
+from service.memory import limit_malloc_arenas
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
 from service.observability import RequestLog
 from service.privacy.crypto import Vault
@@ -92,4 +93,5 @@ def _load_cached(path: Path, _mtime_ns: int) -> SpamModel:
 
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (``--factory``)."""
+    limit_malloc_arenas()  # before the request threads start
     return create_app(Settings())

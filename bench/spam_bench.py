@@ -80,8 +80,7 @@ def main() -> None:
 
     cold = []
     for d in docs[:500]:
-        model.extractor.word.cache_clear()
-        model.word_weights.cache_clear()
+        model.clear_caches()
         t = time.perf_counter()
         model.score(d)
         cold.append(time.perf_counter() - t)

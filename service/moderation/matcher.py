@@ -9,14 +9,24 @@ A raw automaton hit is only a *candidate*. It becomes a match when it also
   the term has a ``*`` wildcard on that side, and
 * the text's letter runs are at least the term's (collapsed repeats: "fuuuck" matches
   "fuck", but "as" does not match "ass").
+
+Fast path (``find_key``): a term without a leading ``*`` can only match where a word
+starts, so the matcher first compares the first ``_HEAD`` characters at every word start
+with the heads of the terms (one set intersection, done in C). Only the few terms whose
+head is present are then looked up with ``str.find`` and verified by the same rules as
+the automaton's candidates, in the same order. The automaton itself is only built and
+run for keys the fast path does not handle (a repeat across a soft boundary, or a term
+with a leading ``*`` that occurs in the key), so the result is always the same.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from .normalise import REPEATS, SOFT, TermKey, term_key, text_key
 
@@ -26,6 +36,16 @@ _MAX_MEMO_PER_STATE = 256
 
 BLOCKED = "blocked"
 SUSPECT = "suspect"
+
+# Head length of the word-start filter. Terms with shorter keys are looked up whole.
+_HEAD = 4
+# The head after every hard boundary, shorter at the end of the key (keys never hold
+# "\n", but [\s\S] keeps this exact for any input).
+_SPACE_HEADS = re.compile(rf" (?=([\s\S]{{1,{_HEAD}}}))")
+# A letter repeated across a soft boundary ("n.n"): the fast path leaves these to the
+# automaton, which collapses such repeats.
+_SOFT_REPEAT = re.compile(r"([^\x1f])\x1f+\1")
+_RUNS = re.compile(r"([\s\S])\1*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +58,141 @@ class Term:
 
 
 class Matcher:
-    """An Aho-Corasick automaton over compiled term keys. Safe to share between threads:
-    the only mutation is memoising transitions, which always stores the same value."""
+    """Whole-word matcher over compiled term keys. Safe to share between threads: the
+    only mutations are building the automaton on first need and memoising its
+    transitions, which always store the same values."""
 
     def __init__(self, terms: Iterable[tuple[str, str]]) -> None:
         """``terms``: (term text, label) pairs; terms with an empty key are skipped."""
-        goto: list[dict[str, int]] = [{}]
-        outs: list[list[Term]] = [[]]
+        self._terms: list[Term] = []
+        # key -> (insertion index, term), in insertion order
+        by_key: dict[str, list[tuple[int, Term]]] = {}
         for text, label in terms:
             compiled = term_key(text)
             if not compiled.key:
                 continue
+            term = Term(text, label, compiled)
+            by_key.setdefault(compiled.key, []).append((len(self._terms), term))
+            self._terms.append(term)
+        self._by_key = by_key
+        self.size = len(self._terms)
+        by_head: dict[str, list[str]] = {}
+        short: set[str] = set()
+        floating: list[str] = []
+        for key, entries in by_key.items():
+            if any(t.compiled.suffix for _, t in entries):
+                floating.append(key)  # may start anywhere: not a word-start term
+            if all(t.compiled.suffix for _, t in entries):
+                continue
+            if len(key) < _HEAD:
+                short.add(key)
+            else:
+                by_head.setdefault(key[:_HEAD], []).append(key)
+        self._by_head = by_head
+        self._heads = frozenset(by_head)
+        self._short = frozenset(short)
+        self._short_lengths = sorted({len(k) for k in short})
+        self._floating = (
+            re.compile("|".join(map(re.escape, sorted(floating, key=len, reverse=True))))
+            if floating
+            else None
+        )
+        self._automaton: _Automaton | None = None
+
+    def _slow(self) -> _Automaton:
+        automaton = self._automaton
+        if automaton is None:  # racing threads build equal automata: harmless
+            automaton = self._automaton = _Automaton(self._terms)
+        return automaton
+
+    def find_key(self, key: str) -> list[Term]:
+        """Every term matched in a key produced by ``text_key`` (in order of their ends)."""
+        if not key:
+            return []
+        if SOFT in key:
+            if _SOFT_REPEAT.search(key):
+                return self._slow().find_key(key)
+            k2 = REPEATS.sub(r"\1", key)
+            collapsed = k2.replace(SOFT, "")
+            # position in ``collapsed`` right after each soft boundary
+            soft_starts = list(accumulate(map(len, k2.split(SOFT)[:-1])))
+        else:
+            collapsed = REPEATS.sub(r"\1", key)
+            soft_starts = []
+        floating = self._floating
+        if floating is not None and floating.search(collapsed):
+            return self._slow().find_key(key)
+        heads = set(_SPACE_HEADS.findall(collapsed))
+        heads.add(collapsed[:_HEAD])
+        if soft_starts:
+            heads.update([collapsed[s : s + _HEAD] for s in soft_starts])
+        keys: list[str] = []
+        for head in heads & self._heads:
+            keys += self._by_head[head]
+        for n in self._short_lengths:  # heads hold every word start's first letters
+            keys += {h[:n] for h in heads} & self._short
+        if not keys:
+            return []
+        return self._verify(key, collapsed, soft_starts, keys)
+
+    def _verify(
+        self, key: str, collapsed: str, soft_starts: list[int], keys: list[str]
+    ) -> list[Term]:
+        """The automaton's verification (see ``_Automaton._verify``) of every occurrence
+        of ``keys`` in ``collapsed``, in the automaton's order: by end, longer first,
+        then list order."""
+        soft = {s - 1 for s in soft_starts}  # indexes followed by a soft boundary
+        last = len(collapsed) - 1
+        runs: list[int] | None = None
+        found: list[tuple[int, int, int, Term]] = []
+        for k in set(keys):
+            size = len(k)
+            start = collapsed.find(k)
+            while start >= 0:
+                end = start + size - 1
+                for index, term in self._by_key[k]:
+                    c = term.compiled
+                    if (
+                        not c.suffix
+                        and start
+                        and collapsed[start - 1] != " "
+                        and start - 1 not in soft
+                    ):
+                        continue
+                    if (
+                        not c.prefix
+                        and end != last
+                        and collapsed[end + 1] != " "
+                        and end not in soft
+                    ):
+                        continue
+                    if max(c.runs) > 1:
+                        if runs is None:  # no repeats cross a soft boundary here
+                            plain = key.replace(SOFT, "")
+                            runs = [len(m.group()) for m in _RUNS.finditer(plain)]
+                        if not all(runs[start + i] >= n for i, n in enumerate(c.runs)):
+                            continue
+                    found.append((end, -size, index, term))
+                start = collapsed.find(k, start + 1)
+        found.sort(key=lambda f: f[:3])
+        return [f[3] for f in found]
+
+    def find(self, text: str) -> list[Term]:
+        """Every term matched in ``text`` (normalised here)."""
+        return self.find_key(text_key(text))
+
+
+class _Automaton:
+    """An Aho-Corasick automaton over compiled term keys: the general path. Safe to share
+    between threads: the only mutation is memoising transitions, which always stores the
+    same value."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        goto: list[dict[str, int]] = [{}]
+        outs: list[list[Term]] = [[]]
+        for term in terms:
             state = 0
-            for ch in compiled.key:
+            for ch in term.compiled.key:
                 nxt = goto[state].get(ch)
                 if nxt is None:
                     nxt = len(goto)
@@ -58,7 +200,7 @@ class Matcher:
                     goto.append({})
                     outs.append([])
                 state = nxt
-            outs[state].append(Term(text, label, compiled))
+            outs[state].append(term)
         fail = [0] * len(goto)
         queue = deque(goto[0].values())
         while queue:  # breadth first, so a state's fail target is finished before it
@@ -75,7 +217,6 @@ class Matcher:
         self._fail = fail
         self._delta: list[dict[str, int]] = [dict(g) for g in goto]
         self._out: list[tuple[Term, ...]] = [tuple(o) for o in outs]
-        self.size = sum(len(o) for o in outs if o)
 
     def _miss(self, state: int, ch: str) -> int:
         s = state
@@ -133,10 +274,6 @@ class Matcher:
                 if all(runs[start + i] >= n for i, n in enumerate(c.runs)):
                     found.append(term)
         return found
-
-    def find(self, text: str) -> list[Term]:
-        """Every term matched in ``text`` (normalised here)."""
-        return self.find_key(text_key(text))
 
 
 @lru_cache(maxsize=32)

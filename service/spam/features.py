@@ -19,7 +19,9 @@ Groups (text is NFKC-normalised and lower-cased; links are replaced by the word 
 Values: each occurrence of a word or char feature adds ``scale / sqrt(n)`` where ``n`` is the
 number of occurrences in its group (a length normalisation); meta features have ``meta_scale``.
 Because a word's features do not depend on the rest of the comment, the model caches per word
-the sum of its weights, and scoring costs one dictionary lookup per distinct word.
+the sum of its weights, and scoring costs one dictionary lookup per distinct word. Likewise
+tokens, links and letter runs never span whitespace, so they are found once per distinct
+whitespace-separated chunk (cached) instead of by regular expressions over the whole text.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -98,8 +101,6 @@ class WordSlots:
 
     words: tuple[tuple[int, str], ...]
     chars: tuple[tuple[int, str], ...]
-    utf8: bytes
-    pair_prefix: int  # CRC-32 of "b:<word> ", continued by the next word's bytes for a bigram
 
 
 # --- patterns -----------------------------------------------------------------------------
@@ -114,11 +115,15 @@ _URL_RE = re.compile(
     r"|[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*\.(?:" + _TLDS + r")(?![a-z0-9-])\S*",
 )
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_RE = re.compile(r"(?<!\w)\+?\d(?:[\s.-]?\d){7,}(?!\w)")
+# Same matches as r"(?<!\w)\+?\d(?:[\s.-]?\d){7,}(?!\w)", but starting with a character class
+# lets the regex engine skip ahead instead of trying the look-behind at every position.
+_PHONE_RE = re.compile(r"(?:\+(?<!\w\+)\d|\d(?<!\w\d))(?:[\s.-]?\d){7,}(?!\w)")
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
 _EXCLAIM_RE = re.compile(r"[!?]{2,}")
 _REPEAT_RE = re.compile(r"(\w)\1{3,}")
 _MONEY_RE = re.compile(r"[£$€]\s?\d|\d\s?(?:usd|gbp|eur|pounds?|dollars?)\b")
+# Every match of _MONEY_RE contains one of these (cheap substring tests first).
+_MONEY_HINTS = ("$", "£", "€", "usd", "gbp", "eur", "pound", "dollar")
 _HTML_LINK_RE = re.compile(r"<a\s[^>]*href")
 
 # Self-promotion and contact phrases (cf. the WRENCH labelling functions for the YouTube set)
@@ -168,14 +173,15 @@ _PHRASES = frozenset(
 )
 _PHRASE_WORDS = frozenset(p for p in _PHRASES if " " not in p)
 _PHRASE_PAIRS = tuple(sorted(" " + p + " " for p in _PHRASES if " " in p))
+# A two-word phrase can only be present when its first word is (checked first: cheap).
+_PHRASE_FIRSTS = frozenset(p.split()[0] for p in _PHRASE_PAIRS)
 _NAME_WORDS = ("official", "channel", "music", "promo", "records")
-_DIGITS = "0123456789"
+_DIGIT_BYTES = b"0123456789"
+_UPPER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 _PAIR_START = zlib.crc32(b"b:")
-_UTF8 = operator.attrgetter("utf8")
-_PAIR_PREFIX = operator.attrgetter("pair_prefix")
-_SENTENCE_START = zlib.crc32(b"<s> ", _PAIR_START)
 
 
 def _stable_hash(key: str) -> int:
@@ -199,6 +205,31 @@ def _domain(url: str) -> str:
         host = host[4:]
     parts = host.split(".")
     return ".".join(parts[-2:]) if len(parts) >= 2 else host
+
+
+# What a whitespace-separated chunk of lower-cased text holds: (tokens, links, has a run of four
+# equal word characters). The text's tokens and links are the chunks' in order.
+Chunk = tuple[tuple[str, ...], tuple[str, ...], bool]
+_TOKENS = operator.itemgetter(0)
+_LINKS = operator.itemgetter(1)
+_REPEATED = operator.itemgetter(2)
+
+
+def _chunk(chunk: str) -> Chunk:
+    return (
+        tuple(_TOKEN_RE.findall(chunk)),
+        tuple(_URL_RE.findall(chunk)) if "." in chunk else (),
+        _REPEAT_RE.search(chunk) is not None,
+    )
+
+
+def _count_upper(text: str) -> int:
+    """``sum(map(str.isupper, text))`` without a call per character."""
+    ascii_bytes = text.encode("ascii", "ignore")
+    n = len(ascii_bytes) - len(ascii_bytes.translate(None, _UPPER_BYTES))
+    if len(ascii_bytes) != len(text):
+        n += sum(map(str.isupper, "".join(_NON_ASCII_RE.findall(text))))
+    return n
 
 
 def find_urls(lowered: str) -> list[str]:
@@ -233,30 +264,50 @@ class FeatureExtractor:
         self.config = config or FeatureConfig()
         self.mask = (1 << self.config.bits) - 1
         self.word: Callable[[str], WordSlots] = lru_cache(maxsize=cache_size)(self._word_slots)
+        self.chunk: Callable[[str], Chunk] = lru_cache(maxsize=cache_size)(_chunk)
 
     def slot(self, key: str) -> int:
         return _stable_hash(key) & self.mask
 
     def _word_slots(self, tok: str) -> WordSlots:
         cfg = self.config
-        mask = self.mask
         words = [("w:" + tok)]
         folded = _fold_token(tok)
         if folded is not None:
             words.append("w:" + folded)
-        chars: dict[str, None] = {}
         padded = " " + tok[: cfg.max_word_chars] + " "
         length = len(padded)
-        for n in range(cfg.char_min, min(cfg.char_max, length) + 1):
-            for i in range(length - n + 1):
-                chars["c:" + padded[i : i + n]] = None
-        utf8 = tok.encode("utf-8")
+        grams = [
+            padded[i : i + n]
+            for n in range(cfg.char_min, min(cfg.char_max, length) + 1)
+            for i in range(length - n + 1)
+        ]
+        chars = list(dict.fromkeys(map("c:".__add__, grams)))  # distinct, first-seen order
         return WordSlots(
-            tuple((_stable_hash(k) & mask, k) for k in words),
-            tuple((_stable_hash(k) & mask, k) for k in chars),
-            utf8,
-            zlib.crc32(b" ", zlib.crc32(utf8, _PAIR_START)),
+            tuple(zip(self._slots(words), words, strict=True)),
+            tuple(zip(self._slots(chars), chars, strict=True)),
         )
+
+    def _slots(self, keys: list[str]) -> list[int]:
+        return list(map(self.mask.__and__, map(zlib.crc32, map(str.encode, keys))))
+
+    def pair_slots(self, tokens: list[str]) -> list[int]:
+        """Slot of each bigram ``b:<previous> <word>`` (``<s>`` before the first word)."""
+        if not tokens:
+            return []
+        # Tokens hold no spaces: encode them all at once and split the bytes again.
+        utf8 = " ".join(tokens).encode("utf-8").split(b" ")
+        crc32 = zlib.crc32
+        join = b" ".join
+        start = _PAIR_START
+        mask = self.mask
+        return [
+            crc32(join(pair), start) & mask for pair in zip([b"<s>", *utf8], utf8, strict=False)
+        ]
+
+    def clear_caches(self) -> None:
+        self.word.cache_clear()  # type: ignore[attr-defined]
+        self.chunk.cache_clear()  # type: ignore[attr-defined]
 
     def parse(self, body: str, author_name: str = "", website: str | None = None) -> Parsed:
         mask = self.mask
@@ -268,8 +319,9 @@ class FeatureExtractor:
             key = "m:" + key
             meta[_stable_hash(key) & mask] = key
 
-        # links and contacts
-        urls = find_urls(lowered)
+        # links and contacts; tokens, links and letter runs per whitespace-separated chunk
+        chunks = list(map(self.chunk, lowered.split()))
+        urls = list(chain.from_iterable(map(_LINKS, chunks)))
         n_urls = len(urls)
         stripped = lowered
         if n_urls:
@@ -287,10 +339,11 @@ class FeatureExtractor:
         if "@" in lowered and _EMAIL_RE.search(lowered):
             add_meta("email")
         n_chars = len(text)
-        digits = sum(map(lowered.count, _DIGITS))
+        ascii_text = text.encode("ascii", "ignore")
+        digits = len(ascii_text) - len(ascii_text.translate(None, _DIGIT_BYTES))
         if digits >= 8 and _PHONE_RE.search(lowered):
             add_meta("phone")
-        if digits and _MONEY_RE.search(lowered):
+        if digits and any(map(lowered.__contains__, _MONEY_HINTS)) and _MONEY_RE.search(lowered):
             add_meta("money")
 
         # shape
@@ -301,7 +354,7 @@ class FeatureExtractor:
             text
         ):
             add_meta("exclaim-run")
-        if _REPEAT_RE.search(lowered):
+        if any(map(_REPEATED, chunks)):
             add_meta("repeated-chars")
         if "\n" in text:
             add_meta("multiline")
@@ -322,25 +375,24 @@ class FeatureExtractor:
                 add_meta("website-tld=" + dom.rsplit(".", 1)[-1])
 
         # words and bigrams; the char n-grams come from the per-word cache
-        tokens = _TOKEN_RE.findall(stripped)
+        if stripped is not lowered:
+            chunks = list(map(self.chunk, stripped.split()))
+        tokens = list(chain.from_iterable(map(_TOKENS, chunks)))
         pair_slots: list[int] = []
         if tokens:
             letters = sum(map(len, tokens))
             if letters >= 8:
-                upper = sum(map(str.isupper, text))
+                upper = _count_upper(text)
                 add_meta("upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
-            # Bigram slots without a Python-level loop: CRC-32 of "b:<prev> " continued by
-            # the word's bytes (equal to hashing the whole key "b:<prev> <word>").
-            slots = list(map(self.word, tokens))
-            prefixes = [_SENTENCE_START, *map(_PAIR_PREFIX, slots)]
-            hashes = map(zlib.crc32, map(_UTF8, slots), prefixes)
-            pair_slots = list(map(mask.__and__, hashes))
+            pair_slots = self.pair_slots(tokens)
             for phrase in _PHRASE_WORDS.intersection(tokens):
                 add_meta("phrase=" + phrase)
-            joined = " " + " ".join(tokens) + " "
-            for phrase in _PHRASE_PAIRS:
-                if phrase in joined:
-                    add_meta("phrase=" + phrase.strip())
+            firsts = _PHRASE_FIRSTS.intersection(tokens)
+            if firsts:
+                joined = " " + " ".join(tokens) + " "
+                for phrase in _PHRASE_PAIRS:
+                    if phrase[1 : phrase.index(" ", 1)] in firsts and phrase in joined:
+                        add_meta("phrase=" + phrase.strip())
         return Parsed(tokens, pair_slots, meta)
 
     def scales(self, parsed: Parsed) -> tuple[float, float, float]:

@@ -14,6 +14,8 @@ PostgreSQL ``double precision`` or SQLite ``REAL`` column stores the values exac
 
 from __future__ import annotations
 
+import array
+import collections
 import gzip
 import itertools
 import json
@@ -24,9 +26,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from service.spam.features import FeatureConfig, FeatureExtractor, Features, Parsed, describe
 
@@ -74,9 +75,46 @@ def _quantize(value: float) -> float:
     return round(value / QUANTUM) * QUANTUM
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Memo(dict[_K, _V], Generic[_K, _V]):
+    """``memo[key]`` is ``compute(key)``, remembered; emptied when it holds ``maxsize`` entries.
+
+    A plain dict hit (no LRU bookkeeping) is what keeps the per-word lookups cheap.
+    """
+
+    def __init__(self, compute: Callable[[_K], _V], maxsize: int) -> None:
+        super().__init__()
+        self.compute = compute
+        self.maxsize = maxsize
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= self.maxsize:
+            self.clear()
+        value = self[key] = self.compute(key)
+        return value
+
+
+class _SparseWeights(dict[int, float]):
+    """Weights by slot, 0.0 for a slot without one (``weights[slot]`` never raises)."""
+
+    def __missing__(self, key: int) -> float:
+        return 0.0
+
+
+# Up to this many hashing bits the weights are also kept as one flat array of doubles (8 MiB
+# at 20 bits): an index into it is one memory access, a dict lookup several.
+_DENSE_MAX_BITS = 22
+
+
 @dataclass
 class SpamModel:
-    """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key."""
+    """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key.
+
+    ``weights`` must not be changed after construction (scoring uses a copy made here).
+    """
 
     config: FeatureConfig
     weights: dict[int, float]
@@ -89,21 +127,32 @@ class SpamModel:
 
     def __post_init__(self) -> None:
         self.extractor = FeatureExtractor(self.config, self.cache_size)
-        self.word_weights: Callable[[str], _WordWeights] = lru_cache(maxsize=self.cache_size)(
-            self._word_weights
-        )
+        self.weight_of: Callable[[int], float]
+        if self.config.bits <= _DENSE_MAX_BITS:
+            dense = array.array("d", bytes(8 << self.config.bits))
+            collections.deque(map(dense.__setitem__, self.weights, self.weights.values()), 0)
+            self.weight_of = dense.__getitem__
+        else:
+            self.weight_of = _SparseWeights(self.weights).__getitem__
+        self._word_memo: _Memo[str, _WordWeights] = _Memo(self._word_weights, self.cache_size)
+        self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
 
     def _word_weights(self, tok: str) -> _WordWeights:
-        get = self.weights.get
+        weight_of = self.weight_of
         slots = self.extractor.word(tok)
         unigram = tuple(slot for slot, _ in slots.words)
         return (
             len(unigram),
             len(slots.chars),
-            sum(get(slot, 0.0) for slot in unigram),
-            sum(get(slot, 0.0) for slot, _ in slots.chars),
+            sum(map(weight_of, unigram)),
+            sum(map(weight_of, map(_FIRST, slots.chars))),
             unigram,
         )
+
+    def clear_caches(self) -> None:
+        """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
+        self._word_memo.clear()
+        self.extractor.clear_caches()
 
     def features(self, text: str, author_name: str = "", website: str | None = None) -> Features:
         """The explicit feature vector (what training and learning use)."""
@@ -128,6 +177,9 @@ class SpamModel:
 _WordWeights = tuple[int, int, float, float, tuple[int, ...]]
 _EMPTY: Mapping[int, float] = {}
 _ZEROS = itertools.repeat(0.0)
+_FIRST = operator.itemgetter(0)
+_UNIGRAMS = operator.itemgetter(4)
+_POSITIVE = (0.0).__lt__
 
 
 def _score(
@@ -138,12 +190,12 @@ def _score(
     ``delta`` may only hold word-group (unigram, bigram) and meta slots; see SiteModel.
     """
     cfg = model.config
-    weights = model.weights
-    word_weights = model.word_weights
+    weight_of = model.weight_of
     counts = Counter(parsed.tokens)
     toks = list(counts)
     cnts = list(counts.values())
-    n_words = len(parsed.pair_slots)
+    pair_slots = parsed.pair_slots
+    n_words = len(pair_slots)
     n_chars = 0
     word_sum = 0.0
     char_sum = 0.0
@@ -151,23 +203,18 @@ def _score(
     wcs: Sequence[float] = ()
     if toks:
         # Column-wise over the distinct words, in C (map/zip/sum), not a Python loop.
-        nus, ncs, wus, wcs, unigrams = zip(*map(word_weights, toks), strict=True)
+        nus, ncs, wus, wcs, unigrams = zip(*map(model.word_weights, toks), strict=True)
         if delta:
             wus = [w + sum(map(delta.get, u, _ZEROS)) for w, u in zip(wus, unigrams, strict=True)]
         n_words += sum(map(operator.mul, cnts, nus))
         n_chars = sum(map(operator.mul, cnts, ncs))
         word_sum = sum(map(operator.mul, cnts, wus))
         char_sum = sum(map(operator.mul, cnts, wcs))
-    pair_weights = list(map(weights.get, parsed.pair_slots, _ZEROS))
-    meta_weights = list(map(weights.get, parsed.meta, _ZEROS))
+    pair_weights = list(map(weight_of, pair_slots))
+    meta_weights = list(map(weight_of, parsed.meta))
     if delta:
-        pair_weights = [
-            w + d
-            for w, d in zip(pair_weights, map(delta.get, parsed.pair_slots, _ZEROS), strict=False)
-        ]
-        meta_weights = [
-            w + d for w, d in zip(meta_weights, map(delta.get, parsed.meta, _ZEROS), strict=False)
-        ]
+        pair_weights = list(map(operator.add, pair_weights, map(delta.get, pair_slots, _ZEROS)))
+        meta_weights = list(map(operator.add, meta_weights, map(delta.get, parsed.meta, _ZEROS)))
     word_sum += sum(pair_weights)
     wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
     cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
@@ -179,21 +226,22 @@ def _score(
         return SpamScore(probability, [], verdict)
     # Reasons in the direction of the verdict: towards spam when held, towards ham otherwise.
     # A word's contribution includes its spelling (char n-gram) weights.
-    sign = -wv if verdict == "ok" else wv
+    sign = float(-wv if verdict == "ok" else wv)
     csign = cv * sign / wv if wv else 0.0
-    msign = mv if verdict != "ok" else -mv
+    msign = float(mv if verdict != "ok" else -mv)
     contributions = [c * (wu * sign + wc * csign) for c, wu, wc in zip(cnts, wus, wcs, strict=True)]
     n_tok = len(contributions)
     n_pair = len(pair_weights)
-    contributions += [w * sign for w in pair_weights]
-    contributions += [w * msign for w in meta_weights]
-    if len(contributions) > top:
-        cutoff = max(0.0, sorted(contributions, reverse=True)[top - 1])
+    contributions += map(sign.__rmul__, pair_weights)
+    contributions += map(msign.__rmul__, meta_weights)
+    # The candidates: every positive contribution at least as large as the top-th largest.
+    positive = sorted(filter(_POSITIVE, contributions), reverse=True)
+    if len(contributions) > top and len(positive) >= top:
+        keep = positive[top - 1].__le__
     else:
-        cutoff = 0.0
-    candidates = sorted(
-        ((c, i) for i, c in enumerate(contributions) if c >= cutoff and c > 0), reverse=True
-    )
+        keep = _POSITIVE
+    picked = itertools.compress(itertools.count(), map(keep, contributions))
+    candidates = sorted(((contributions[i], i) for i in picked), reverse=True)
     meta_keys = list(parsed.meta.values())
     reasons: list[tuple[str, float]] = []
     unit = 1.0 if verdict != "ok" else -1.0
@@ -286,15 +334,20 @@ class SiteModel:
         parsed = extractor.parse(text, author_name, website)
         p = _score(self.base, parsed, self.delta, self.bias_delta, 0).probability
         g = 1.0 - p if is_spam else -p * self.ham_factor
-        wv, _, mv = extractor.scales(parsed)
+        cfg = self.base.config
+        per_token = list(map(self.base.word_weights, parsed.tokens))
+        n_words = len(parsed.pair_slots) + sum(map(len, map(_UNIGRAMS, per_token)))
+        wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
+        mv = cfg.meta_scale
+        # Added up one occurrence at a time, in this order (a slot may be shared).
         values: dict[int, float] = {}
-        for tok in parsed.tokens:
-            for slot, _key in extractor.word(tok).words:
-                values[slot] = values.get(slot, 0.0) + wv
+        get = values.get
+        for slot in itertools.chain.from_iterable(map(_UNIGRAMS, per_token)):
+            values[slot] = get(slot, 0.0) + wv
         for slot in parsed.pair_slots:
-            values[slot] = values.get(slot, 0.0) + wv
+            values[slot] = get(slot, 0.0) + wv
         for slot in parsed.meta:
-            values[slot] = values.get(slot, 0.0) + mv
+            values[slot] = get(slot, 0.0) + mv
         lr = self.learning_rate
         changes: dict[int, float] = {}
         for slot, value in values.items():

@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from service.deps import StateDep
 from service.errors import DB_RETRY_AFTER_SECONDS
-from service.migrate import current_revision, head_revision
 from service.observability import metrics_payload
+from service.schema_version import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 

@@ -14,7 +14,7 @@ from service.comments.router import router as comments_router
 from service.db import Database
 from service.errors import install_error_handlers
 from service.health import router as health_router
-from service.memory import limit_malloc_arenas
+from service.memory import limit_malloc_arenas, release_free_memory
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
 from service.observability import RequestLog
 from service.privacy.crypto import Vault
@@ -88,10 +88,12 @@ def spam_model(path: Path | None) -> SpamModel:
 
 @functools.lru_cache(maxsize=4)
 def _load_cached(path: Path, _mtime_ns: int) -> SpamModel:
-    return load_model(path)
+    return load_model(path, names=False)
 
 
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (``--factory``)."""
     limit_malloc_arenas()  # before the request threads start
-    return create_app(Settings())
+    app = create_app(Settings())
+    release_free_memory()  # what loading the spam model parsed and freed
+    return app

@@ -17,7 +17,7 @@ from tests.conftest import FrozenClock
 from tests.factories import OPEN_POLICY, auth, decide, make_moderator, make_site, post_comment
 
 SPAMMY = "Check out my channel and subscribe!!! http://bit.ly/free-views"
-BORDERLINE = "great video, everyone should see the new promo offer on my page"
+BORDERLINE = "great article, have a look at the new offer on the page"
 
 
 def _verdict(client: TestClient, token: str, comment_id: int, status: str) -> dict[str, Any]:

@@ -29,8 +29,13 @@ __all__ = [
 DEFAULT_HOLD = 0.8
 DEFAULT_SPAM = 0.97
 # Training hyper-parameters (logistic regression, AdaGrad) and per-site learning rates.
-TRAINING: dict[str, float] = {"epochs": 10, "learning_rate": 0.5, "l2": 1e-4}
-ONLINE: dict[str, float] = {"learning_rate": 2.0, "bias_rate": 0.0, "ham_factor": 2.0}
+TRAINING: dict[str, float] = {"epochs": 10, "learning_rate": 0.5, "l2": 5e-4}
+ONLINE: dict[str, float] = {
+    "learning_rate": 2.0,
+    "bias_rate": 0.0,
+    "ham_factor": 2.0,
+    "meta_factor": 0.15,
+}
 # SMS is another medium: it teaches spam vocabulary but its ham (short chat) is unlike comments.
 SMS_SCALE = 0.3
 WARMUP = 100

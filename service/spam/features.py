@@ -5,7 +5,9 @@ that is hashed with a stable hash (CRC-32 of the UTF-8 key, never Python's salte
 into one of ``2**bits`` slots. Keys are kept, so weights stay inspectable and the strongest
 contributions can be shown to a moderator as reasons.
 
-Groups (text is NFKC-normalised and lower-cased; links are replaced by the word ``url``):
+Groups (markup is removed first: ``<a href="X">`` becomes the link ``X``, ``<br>`` a line
+break, other tags a space, HTML entities are decoded; then the text is NFKC-normalised and
+lower-cased; links are replaced by the word ``url``):
 
 * words: for every word, its unigram ``w:<word>`` (plus a folded form for numbers, e.g.
   ``w:<num5+>``), and for every adjacent pair the bigram ``b:<w1> <w2>`` (``<s>`` starts);
@@ -14,7 +16,8 @@ Groups (text is NFKC-normalised and lower-cased; links are replaced by the word 
   characters only;
 * meta: binary link/contact and shape signals (URL count, domains, e-mail, phone number,
   money, promotion phrases, length / digit / upper-case classes, ``!!`` runs, ``aaaa``), and the
-  author name's and website's shape.
+  author name's and website's shape. Self-promotion phrases ("my channel", "sub to",
+  "like this comment", ...) also add up into one shared ``promo=1|2|3+`` feature.
 
 Values: each occurrence of a word or char feature adds ``scale / sqrt(n)`` where ``n`` is the
 number of occurrences in its group (a length normalisation); meta features have ``meta_scale``.
@@ -26,6 +29,7 @@ whitespace-separated chunk (cached) instead of by regular expressions over the w
 
 from __future__ import annotations
 
+import html
 import math
 import operator
 import re
@@ -55,8 +59,8 @@ class FeatureConfig:
     char_max: int = 5
     max_word_chars: int = 16
     word_scale: float = 1.0
-    char_scale: float = 1.0
-    meta_scale: float = 0.5
+    char_scale: float = 0.7
+    meta_scale: float = 1.5
 
     def to_json(self) -> dict[str, str | int | float]:
         return {
@@ -125,6 +129,11 @@ _MONEY_RE = re.compile(r"[£$€]\s?\d|\d\s?(?:usd|gbp|eur|pounds?|dollars?)\b")
 # Every match of _MONEY_RE contains one of these (cheap substring tests first).
 _MONEY_HINTS = ("$", "£", "€", "usd", "gbp", "eur", "pound", "dollar")
 _HTML_LINK_RE = re.compile(r"<a\s[^>]*href")
+# Comments scraped from HTML pages carry markup and entities (``<br />``, ``&#39;``, ``&quot;``):
+# links in anchors are kept as text, other tags become spaces, entities are decoded.
+_HREF_RE = re.compile(r"<a\s[^>]{0,400}?href\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
+_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
+_BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 # Self-promotion and contact phrases (cf. the WRENCH labelling functions for the YouTube set)
 # and generic spam vocabulary; each is one binary feature named after the phrase. Matched on
@@ -171,6 +180,68 @@ _PHRASES = frozenset(
         "urgent",
     )
 )
+# Self-promotion on comment sections (YouTube-style): each hit also counts towards one shared
+# "promo=N" feature, so evidence from different phrasings adds up.
+_PROMO = frozenset(
+    (
+        "subscribe",
+        "subscribed",
+        "subscribers",
+        "subscriber",
+        "sub",
+        "subs",
+        "check out",
+        "check my",
+        "check it",
+        "check them",
+        "check us",
+        "check this",
+        "my channel",
+        "our channel",
+        "my video",
+        "my videos",
+        "my vid",
+        "my music",
+        "my song",
+        "my songs",
+        "my track",
+        "my new",
+        "our new",
+        "my page",
+        "my blog",
+        "my profile",
+        "my playlist",
+        "my cover",
+        "my account",
+        "my website",
+        "visit my",
+        "follow me",
+        "add me",
+        "look up",
+        "please like",
+        "please share",
+        "please subscribe",
+        "please check",
+        "please watch",
+        "please visit",
+        "please help",
+        "please support",
+        "this comment",
+        "like if",
+        "thumbs up",
+        "check me",
+        "sub to",
+        "sub me",
+        "subscribe to",
+        "take a look",
+        "share this",
+        "click here",
+        "go to",
+        "watch my",
+        "listen to",
+    )
+)
+_PHRASES = _PHRASES | _PROMO
 _PHRASE_WORDS = frozenset(p for p in _PHRASES if " " not in p)
 _PHRASE_PAIRS = tuple(sorted(" " + p + " " for p in _PHRASES if " " in p))
 # A two-word phrase can only be present when its first word is (checked first: cheap).
@@ -263,8 +334,13 @@ class FeatureExtractor:
     def __init__(self, config: FeatureConfig | None = None, cache_size: int = 65536) -> None:
         self.config = config or FeatureConfig()
         self.mask = (1 << self.config.bits) - 1
-        self.word: Callable[[str], WordSlots] = lru_cache(maxsize=cache_size)(self._word_slots)
-        self.chunk: Callable[[str], Chunk] = lru_cache(maxsize=cache_size)(_chunk)
+        # A word's slots hold every character n-gram with its key (a few KB a word): scoring
+        # remembers per-word weight sums instead (SpamModel), so this cache only has to serve
+        # repeats within a comment and learning; full at 65,536 words it would cost ~200 MB.
+        self.word: Callable[[str], WordSlots] = lru_cache(maxsize=min(cache_size, 4096))(
+            self._word_slots
+        )
+        self.chunk: Callable[[str], Chunk] = lru_cache(maxsize=max(cache_size // 4, 1024))(_chunk)
 
     def slot(self, key: str) -> int:
         return _stable_hash(key) & self.mask
@@ -311,6 +387,12 @@ class FeatureExtractor:
 
     def parse(self, body: str, author_name: str = "", website: str | None = None) -> Parsed:
         mask = self.mask
+        html_link = False
+        if "<" in body and ">" in body:
+            html_link = _HTML_LINK_RE.search(body.lower()) is not None
+            body = _TAG_RE.sub(" ", _HREF_RE.sub(r" \1 ", _BR_RE.sub("\n", body)))
+        if "&" in body and ";" in body:
+            body = html.unescape(body)
         text = unicodedata.normalize("NFKC", body)
         lowered = text.lower()
         meta: dict[int, str] = {}
@@ -334,7 +416,7 @@ class FeatureExtractor:
                 stripped = stripped.replace(url, " <url> ")
             if "://" in lowered:
                 add_meta("url-scheme")
-        if "<a " in lowered and _HTML_LINK_RE.search(lowered):
+        if html_link:
             add_meta("html-link")
         if "@" in lowered and _EMAIL_RE.search(lowered):
             add_meta("email")
@@ -385,14 +467,19 @@ class FeatureExtractor:
                 upper = _count_upper(text)
                 add_meta("upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
             pair_slots = self.pair_slots(tokens)
+            promo = 0
             for phrase in _PHRASE_WORDS.intersection(tokens):
                 add_meta("phrase=" + phrase)
+                promo += phrase in _PROMO
             firsts = _PHRASE_FIRSTS.intersection(tokens)
             if firsts:
                 joined = " " + " ".join(tokens) + " "
                 for phrase in _PHRASE_PAIRS:
                     if phrase[1 : phrase.index(" ", 1)] in firsts and phrase in joined:
                         add_meta("phrase=" + phrase.strip())
+                        promo += phrase.strip() in _PROMO
+            if promo:
+                add_meta("promo=" + (str(promo) if promo < 3 else "3+"))
         return Parsed(tokens, pair_slots, meta)
 
     def scales(self, parsed: Parsed) -> tuple[float, float, float]:
@@ -468,6 +555,7 @@ def describe(key: str) -> str:
             "phone": "contains a phone number",
             "money": "mentions money",
             "phrase": f'phrase "{value}"',
+            "promo": f"{value} self-promotion phrase" + ("" if value == "1" else "s"),
             "len": f"length class {value}",
             "upper": f"upper-case share class {value}",
             "digits": f"digit share class {value}",

@@ -15,6 +15,7 @@ PostgreSQL ``double precision`` or SQLite ``REAL`` column stores the values exac
 from __future__ import annotations
 
 import array
+import bisect
 import collections
 import gzip
 import itertools
@@ -24,7 +25,7 @@ import operator
 import random
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 FORMAT = "margin-spam-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: HTML-cleaned text, promotion-phrase features
 QUANTUM = 2.0**-20
 _MAX_DELTA = 4096.0  # per-site weights are clamped here so that sums stay exact (see above)
 
@@ -108,22 +109,49 @@ class _SparseWeights(dict[int, float]):
 # at 20 bits): an index into it is one memory access, a dict lookup several.
 _DENSE_MAX_BITS = 22
 
+# Distinct words whose weight sums are remembered (a few hundred bytes each: ~10 MB when full).
+WORD_CACHE = 32768
+
+
+class _DenseWeights(Mapping[int, float]):
+    """Read-only ``slot -> weight`` over a flat array of doubles and the sorted slots that have
+    a weight. A dict of 100,000 Python ints and floats costs ~10 MB; this costs the array
+    (which scoring needs anyway) plus 4 bytes a slot."""
+
+    def __init__(self, slots: array.array[int], dense: array.array[float]) -> None:
+        self._slots = slots
+        self._dense = dense
+
+    def __getitem__(self, slot: int) -> float:
+        i = bisect.bisect_left(self._slots, slot)
+        if i == len(self._slots) or self._slots[i] != slot:
+            raise KeyError(slot)
+        return self._dense[slot]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
 
 @dataclass
 class SpamModel:
     """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key.
 
-    ``weights`` must not be changed after construction (scoring uses a copy made here).
+    ``weights`` is copied at construction into the array scoring reads, and then replaced by a
+    read-only view of it. ``names`` only serve inspection and ``dump_model`` (scoring explains
+    itself from the comment's own features): the server loads a model without them.
     """
 
     config: FeatureConfig
-    weights: dict[int, float]
+    weights: Mapping[int, float]
     bias: float
     hold_threshold: float
     spam_threshold: float
     names: dict[int, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    cache_size: int = 65536
+    cache_size: int = WORD_CACHE
 
     def __post_init__(self) -> None:
         self.extractor = FeatureExtractor(self.config, self.cache_size)
@@ -132,8 +160,9 @@ class SpamModel:
             dense = array.array("d", bytes(8 << self.config.bits))
             collections.deque(map(dense.__setitem__, self.weights, self.weights.values()), 0)
             self.weight_of = dense.__getitem__
+            self.weights = _DenseWeights(array.array("l", sorted(self.weights)), dense)
         else:
-            self.weight_of = _SparseWeights(self.weights).__getitem__
+            self.weight_of = _SparseWeights(dict(self.weights)).__getitem__
         self._word_memo: _Memo[str, _WordWeights] = _Memo(self._word_weights, self.cache_size)
         self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
 
@@ -315,6 +344,9 @@ class SiteModel:
         # Legitimate comments wrongly held cost more than spam let through: a ham decision
         # may teach harder than a spam one.
         self.ham_factor = float(online.get("ham_factor", 1.0))
+        # Link/shape (meta) features have a larger value than a word's share; their steps are
+        # scaled down so one decision does not swing every comment with the same shape.
+        self.meta_factor = float(online.get("meta_factor", 1.0))
 
     def score(
         self, text: str, author_name: str = "", website: str | None = None, top: int = 5
@@ -338,7 +370,7 @@ class SiteModel:
         per_token = list(map(self.base.word_weights, parsed.tokens))
         n_words = len(parsed.pair_slots) + sum(map(len, map(_UNIGRAMS, per_token)))
         wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
-        mv = cfg.meta_scale
+        mv = cfg.meta_scale * self.meta_factor
         # Added up one occurrence at a time, in this order (a slot may be shared).
         values: dict[int, float] = {}
         get = values.get
@@ -460,8 +492,12 @@ def _number(path: Path, value: Any, what: str) -> float:
     return float(value)
 
 
-def load_model(path: Path | str) -> SpamModel:
-    """Read and validate a model file; raise :class:`ModelError` with a clear message."""
+def load_model(path: Path | str, *, names: bool = True) -> SpamModel:
+    """Read and validate a model file; raise :class:`ModelError` with a clear message.
+
+    ``names=False`` checks every feature name but does not keep them (a server does not
+    need them; about 10 MB less per process).
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -508,7 +544,7 @@ def load_model(path: Path | str) -> SpamModel:
         )
     size = 1 << config.bits
     weights: dict[int, float] = {}
-    names: dict[int, str] = {}
+    kept_names: dict[int, str] = {}
     for i, row in enumerate(rows):
         if not (isinstance(row, list) and len(row) == 3):
             raise _fail(path, f"weights[{i}] must be [slot, weight, feature], got {row!r}")
@@ -523,15 +559,17 @@ def load_model(path: Path | str) -> SpamModel:
         if name:
             if zlib.crc32(name.encode("utf-8")) & (size - 1) != slot:
                 raise _fail(path, f"weights[{i}]: feature {name!r} does not hash to slot {slot}")
-            names[slot] = name
+            if names:
+                kept_names[slot] = name
     meta = {k: v for k, v in doc.items() if k not in _RESERVED}
     online = meta.get("online", {})
     if not isinstance(online, dict):
         raise _fail(path, '"online" must be an object')
-    for key in ("learning_rate", "bias_rate", "ham_factor"):
+    for key in ("learning_rate", "bias_rate", "ham_factor", "meta_factor"):
         if key in online:
             _number(path, online[key], f"online.{key}")
-    return SpamModel(config, weights, bias, hold, spam, names, meta)
+    del doc, rows  # the parsed document is the load's peak; free it before building
+    return SpamModel(config, weights, bias, hold, spam, kept_names, meta)
 
 
 def _load_config(path: Path, raw: Any) -> FeatureConfig:

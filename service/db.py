@@ -57,6 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+SQLITE_PAGE_CACHE_KIB = 1024
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 10_000) -> None:
     # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _begin below).
     dbapi_connection.isolation_level = None
@@ -65,6 +68,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # 1 MB of page cache per connection instead of SQLite's 2 MB: a worker keeps up to 17
+    # connections, pages not cached here come from the OS page cache in microseconds, and hot
+    # thread pages are served from the response cache without touching SQLite at all.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_PAGE_CACHE_KIB}")
     cursor.close()
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from service import __version__
@@ -34,6 +37,15 @@ from service.widget.router import router as widget_router
 log = logging.getLogger("margin")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker's thread pool (per event loop), then run the retention schedule."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.margin.settings.request_threads
+    async with retention_lifespan(app):
+        yield
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     """Build the ASGI app. Keys are loaded here, so a missing or broken key file fails at
     start-up rather than at the first comment."""
@@ -52,7 +64,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         docs_url="/docs" if settings.show_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
-        lifespan=retention_lifespan,
+        lifespan=_lifespan,
     )
     app.state.margin = AppState(
         settings=settings,

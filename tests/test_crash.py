@@ -135,7 +135,9 @@ def test_kill_minus_nine_loses_nothing_acknowledged(database_url: str, tmp_path:
 def test_same_idempotency_key_in_parallel_makes_one_comment(
     database_url: str, tmp_path: Path
 ) -> None:
-    """R-DUP-1 (concurrent): 20 identical requests at once give one row and one id."""
+    """R-DUP-1 (concurrent): 20 identical requests at once give one row and one id. 20 is more
+    than a worker's request threads (16): waiting requests must not starve the one holding
+    the lock of a thread to finish on."""
     upgrade(database_url)
     database = Database(database_url)
     make_site(database, policy=dict(OPEN_POLICY))

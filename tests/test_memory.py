@@ -6,9 +6,13 @@ import gc
 import platform
 import tracemalloc
 
+import anyio.to_thread
 import pytest
+from fastapi.testclient import TestClient
 
+from service.app import create_app
 from service.memory import limit_malloc_arenas, release_free_memory
+from service.settings import Settings
 from service.spam.cli import DEFAULT_MODEL
 from service.spam.model import load_model
 
@@ -49,3 +53,13 @@ def test_the_server_loads_the_spam_model_compactly() -> None:
     missing = next(s for s in range(1 << compact.config.bits) if s not in full.weights)
     with pytest.raises(KeyError):
         compact.weights[missing]
+
+
+def test_the_worker_thread_pool_is_sized_from_settings(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"request_threads": 7}))
+    with TestClient(app) as client:
+        tokens = client.portal.call(
+            lambda: anyio.to_thread.current_default_thread_limiter().total_tokens
+        )
+    assert tokens == 7
+    assert Settings().request_threads == 16

@@ -286,114 +286,124 @@ def submit(
     if reader is not None:
         reader.rollback()  # end the read snapshot before queuing for the write lock
     lookup = prepared.lookup
-    _serialise(
-        session,
-        f"idem:{site.id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
-        f"author:{site.id}:{lookup}",
-    )
-    if ctx.idempotency_key:
-        existing = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.site_id == site.id, IdempotencyRecord.key == ctx.idempotency_key
-            )
-        ).first()
-        if existing is not None:
-            return _replay(session, vault, existing, data, ctx)
-
-    thread = _get_or_create_thread(session, site, data, ctx.now)
-    if not thread.is_open:
-        raise Forbidden("comments are closed on this article")
-    parent = (
-        _find_parent(session, thread.id, data.parent_id) if data.parent_id is not None else None
-    )
-    ratelimit.enforce(
-        session,
-        site_id=site.id,
-        policy=prepared.policy,
-        keys={
-            "ip": vault.derived("rate-ip", f"{site.id}:{prepared.prefix}")
-            if prepared.prefix
-            else None,
-            "author": lookup,
-            "thread": str(thread.id),
-        },
-        now=ctx.now,
-    )
-    duplicate = session.exec(
-        select(Comment.id).where(
-            Comment.thread_id == thread.id,
-            col(Comment.email_lookup).in_(prepared.lookups),
-            Comment.dedupe_key == prepared.dedupe,
-            col(Comment.status) != CommentStatus.DELETED,
-        )
-    ).first()
-    if duplicate is not None:
-        raise Conflict("you have already posted this comment on this article")
-
-    decision, status, reason, token = (
-        prepared.decision,
-        prepared.status,
-        prepared.reason,
-        prepared.token,
-    )
-    comment = Comment(
-        site_id=site.id,
-        thread_id=thread.id or 0,
-        parent_id=parent.id if parent else None,
-        root_id=(parent.root_id or parent.id) if parent else None,
-        depth=(parent.depth + 1) if parent else 0,
-        author_name=data.author_name,
-        website=data.website,
-        body=data.body,
-        html=prepared.html,
-        status=CommentStatus.PENDING.value,
-        moderation={"actor": "system", **decision.to_dict()},
-        reason=reason,
-        email_lookup=lookup,
-        email_lookup_key_id=prepared.lookup_key_id,
-        avatar=vault.avatar_seed(site.id, lookup),
-        ip_prefix=prepared.prefix,
-        ip_hash=vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
-        ip_expires_at=ctx.now + ctx.ip_retention if ctx.client_ip else None,
-        edit_token_hash=_token_hash(token),
-        dedupe_key=prepared.dedupe,
-        created_at=ctx.now,
-        status_changed_at=ctx.now,
-    )
-    session.add(comment)
-    session.flush()  # the id binds the ciphertext to this row
-    assert comment.id is not None
-    sealed = vault.seal(data.email, table="comments", column="email", row_id=comment.id)
-    comment.email_ciphertext, comment.email_key_id = sealed.blob, sealed.key_id
-    change_status(session, comment, status, reason=reason, at=ctx.now)
-    append_event(
-        session,
-        site_id=site.id,
-        comment_id=comment.id,
-        actor=Actor.SYSTEM,
-        action=f"auto_{decision.action.value}",
-        at=ctx.now,
-        from_status=None,
-        to_status=status.value,
-        reason=reason,
-        details=decision.to_dict(),
-    )
-    if ctx.idempotency_key:
-        _remember(session, vault, site, comment, token, data, ctx)
     try:
-        session.commit()
-    except IntegrityError:
-        # Another request with the same Idempotency-Key committed first: answer as it did.
-        session.rollback()
-        record = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.site_id == site.id, IdempotencyRecord.key == ctx.idempotency_key
+        _serialise(
+            session,
+            f"idem:{site.id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
+            f"author:{site.id}:{lookup}",
+        )
+        if ctx.idempotency_key:
+            existing = session.exec(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.site_id == site.id,
+                    IdempotencyRecord.key == ctx.idempotency_key,
+                )
+            ).first()
+            if existing is not None:
+                return _replay(session, vault, existing, data, ctx)
+
+        thread = _get_or_create_thread(session, site, data, ctx.now)
+        if not thread.is_open:
+            raise Forbidden("comments are closed on this article")
+        parent = (
+            _find_parent(session, thread.id, data.parent_id) if data.parent_id is not None else None
+        )
+        ratelimit.enforce(
+            session,
+            site_id=site.id,
+            policy=prepared.policy,
+            keys={
+                "ip": vault.derived("rate-ip", f"{site.id}:{prepared.prefix}")
+                if prepared.prefix
+                else None,
+                "author": lookup,
+                "thread": str(thread.id),
+            },
+            now=ctx.now,
+        )
+        duplicate = session.exec(
+            select(Comment.id).where(
+                Comment.thread_id == thread.id,
+                col(Comment.email_lookup).in_(prepared.lookups),
+                Comment.dedupe_key == prepared.dedupe,
+                col(Comment.status) != CommentStatus.DELETED,
             )
         ).first()
-        if record is None:
-            raise
-        return _replay(session, vault, record, data, ctx)
-    return _created(comment, token, ctx)
+        if duplicate is not None:
+            raise Conflict("you have already posted this comment on this article")
+
+        decision, status, reason, token = (
+            prepared.decision,
+            prepared.status,
+            prepared.reason,
+            prepared.token,
+        )
+        comment = Comment(
+            site_id=site.id,
+            thread_id=thread.id or 0,
+            parent_id=parent.id if parent else None,
+            root_id=(parent.root_id or parent.id) if parent else None,
+            depth=(parent.depth + 1) if parent else 0,
+            author_name=data.author_name,
+            website=data.website,
+            body=data.body,
+            html=prepared.html,
+            status=CommentStatus.PENDING.value,
+            moderation={"actor": "system", **decision.to_dict()},
+            reason=reason,
+            email_lookup=lookup,
+            email_lookup_key_id=prepared.lookup_key_id,
+            avatar=vault.avatar_seed(site.id, lookup),
+            ip_prefix=prepared.prefix,
+            ip_hash=vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
+            ip_expires_at=ctx.now + ctx.ip_retention if ctx.client_ip else None,
+            edit_token_hash=_token_hash(token),
+            dedupe_key=prepared.dedupe,
+            created_at=ctx.now,
+            status_changed_at=ctx.now,
+        )
+        session.add(comment)
+        session.flush()  # the id binds the ciphertext to this row
+        assert comment.id is not None
+        sealed = vault.seal(data.email, table="comments", column="email", row_id=comment.id)
+        comment.email_ciphertext, comment.email_key_id = sealed.blob, sealed.key_id
+        change_status(session, comment, status, reason=reason, at=ctx.now)
+        append_event(
+            session,
+            site_id=site.id,
+            comment_id=comment.id,
+            actor=Actor.SYSTEM,
+            action=f"auto_{decision.action.value}",
+            at=ctx.now,
+            from_status=None,
+            to_status=status.value,
+            reason=reason,
+            details=decision.to_dict(),
+        )
+        if ctx.idempotency_key:
+            _remember(session, vault, site, comment, token, data, ctx)
+        try:
+            session.commit()
+        except IntegrityError:
+            # Another request with the same Idempotency-Key committed first: answer as it did.
+            session.rollback()
+            record = session.exec(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.site_id == site.id,
+                    IdempotencyRecord.key == ctx.idempotency_key,
+                )
+            ).first()
+            if record is None:
+                raise
+            return _replay(session, vault, record, data, ctx)
+        return _created(comment, token, ctx)
+    finally:
+        # End the transaction here, on every path (replay, 409, 429, errors), not when the
+        # session dependency is torn down: until then it holds SQLite's write connection or
+        # PostgreSQL's advisory locks, and the teardown waits for a free request thread that
+        # may be held by exactly the requests queuing behind those locks.
+        if session.in_transaction():
+            session.rollback()
 
 
 def _remember(

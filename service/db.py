@@ -77,9 +77,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_timeout_ms: int = 
 
 # Connections kept open per engine and worker. Opening one (and its pragmas) costs more than
 # a cached read, so readers keep enough for concurrent cache misses; but every connection also
-# keeps up to 2 MB of SQLite page cache, so not one per request thread (40 kept connections
-# added ~85 MB to a worker under load). Writers have one connection (see WriterQueue).
-# Overflow up to the thread pool's 40 threads; docs/performance.md has the measurements.
+# keeps its page cache (SQLITE_PAGE_CACHE_KIB), so not one per request thread (40 kept connections
+# with 2 MB caches added ~85 MB to a worker under load). Writers have one connection (see
+# WriterQueue).
+# Overflow up to 40 connections: more than the default 16 request threads (Settings), so an
+# operator who raises MARGIN_REQUEST_THREADS is not capped here first; docs/performance.md has
+# the measurements.
 SQLITE_READ_POOL = 16
 SQLITE_MAX_CONNECTIONS = 40
 

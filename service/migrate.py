@@ -10,8 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from service.db import single_use_engine
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+from service.schema_version import MIGRATIONS
 
 
 def alembic_config(url: str) -> Config:

@@ -399,9 +399,9 @@ def submit(
         return _created(comment, token, ctx)
     finally:
         # End the transaction here, on every path (replay, 409, 429, errors), not when the
-        # session dependency is torn down: until then it holds SQLite's write connection or
-        # PostgreSQL's advisory locks, and the teardown waits for a free request thread that
-        # may be held by exactly the requests queuing behind those locks.
+        # session dependency is torn down: it holds SQLite's write connection or PostgreSQL's
+        # advisory locks, and before the teardown FastAPI validates a sync endpoint's response
+        # on a request thread, which may all be held by the requests queuing behind those locks.
         if session.in_transaction():
             session.rollback()
 

@@ -16,6 +16,7 @@ from service.clock import Clock, system_clock
 from service.comments.router import router as comments_router
 from service.db import Database
 from service.errors import install_error_handlers
+from service.groupcommit import GroupCommit
 from service.health import router as health_router
 from service.memory import limit_malloc_arenas, release_free_memory
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         clock=clock or system_clock,
         sites=sites,
         learner=learner,
+        committer=GroupCommit(db) if db.is_sqlite else None,
     )
     install_error_handlers(app)
     app.include_router(health_router)

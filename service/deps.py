@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from service.comments.writing import WriteContext
@@ -15,21 +16,32 @@ from service.moderators.service import Principal, authenticate
 from service.sites.models import Site
 from service.state import AppState
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on the
+# thread pool, and those hops (one per dependency, two per session) cost more CPU than the rest
+# of a typical request (docs/performance.md, "Writes").
 
-def get_state(request: Request) -> AppState:
+
+def state_of(request: Request) -> AppState:
     state: AppState = request.app.state.margin
     return state
+
+
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def read_session(state: StateDep) -> Iterator[Session]:
+async def read_session(state: StateDep) -> AsyncIterator[Session]:
+    # Creating a session touches no database; the connection is checked out by the first
+    # statement (on a request thread). Closing returns it, normally after the handler already
+    # ended its transaction, so nothing blocks the event loop for long here.
     with state.db.read() as session:
         yield session
 
 
-def write_session(state: StateDep) -> Iterator[Session]:
+async def write_session(state: StateDep) -> AsyncIterator[Session]:
     with state.db.write() as session:
         yield session
 
@@ -40,8 +52,11 @@ WriteSession = Annotated[Session, Depends(write_session)]
 SiteSlug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 
 
-def current_site(state: StateDep, site: SiteSlug) -> Site:
-    return state.sites.get(site)
+async def current_site(state: StateDep, site: SiteSlug) -> Site:
+    cached = state.sites.cached(site)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(state.sites.get, site)  # a database query
 
 
 CurrentSite = Annotated[Site, Depends(current_site)]
@@ -52,7 +67,7 @@ class UnsupportedMediaType(MarginError):
     code = "unsupported_media_type"
 
 
-def checked_write_site(request: Request, site: CurrentSite) -> Site:
+async def checked_write_site(request: Request, site: CurrentSite) -> Site:
     """Writes from the widget: JSON only (forces a CORS preflight, so no form-post CSRF) and
     only from the site's registered origins."""
     if request.method in ("POST", "PATCH", "PUT"):
@@ -70,7 +85,7 @@ def checked_write_site(request: Request, site: CurrentSite) -> Site:
 WriteSite = Annotated[Site, Depends(checked_write_site)]
 
 
-def write_context(request: Request, state: StateDep) -> WriteContext:
+async def write_context(request: Request, state: StateDep) -> WriteContext:
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
         raise Invalid("Idempotency-Key", "must be 1-128 printable characters")

@@ -115,7 +115,9 @@ class SiteCORS:
         if match is None or origin is None:
             await self.app(scope, receive, send)
             return
-        site = await to_thread.run_sync(self.sites.find, match.group(1))
+        slug = match.group(1)
+        # A cached site needs no thread hop; a miss queries the database on a thread.
+        site = self.sites.cached(slug) or await to_thread.run_sync(self.sites.find, slug)
         allowed = (
             site is not None
             and origin.decode("latin-1").rstrip("/").lower() in site.allowed_origins

@@ -12,6 +12,7 @@ from service.clock import Clock
 from service.comments.cache import PageCache
 from service.db import Database
 from service.errors import NotFound
+from service.groupcommit import GroupCommit
 from service.privacy.crypto import Vault
 from service.review.learning import SpamLearner
 from service.settings import Settings
@@ -43,6 +44,12 @@ class SiteCache:
             self._entries[slug] = (now + self.ttl, site)
         return site
 
+    def cached(self, slug: str) -> Site | None:
+        """The site if it is cached and fresh (no database access); None otherwise, also for
+        a cached "no such site", so that the caller's ``get`` raises the 404."""
+        hit = self._entries.get(slug)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def get(self, slug: str) -> Site:
         site = self.find(slug)
         if site is None:
@@ -62,4 +69,6 @@ class AppState:
     clock: Clock
     sites: SiteCache
     learner: SpamLearner | None = None
+    # SQLite only: new comments share transactions and fsyncs (service.groupcommit).
+    committer: GroupCommit | None = None
     pages: PageCache = field(default_factory=PageCache)

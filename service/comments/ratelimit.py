@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, text
-from sqlmodel import Session, col, select
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from service import moderation
 from service.comments.models import RateEvent
+from service.comments.store import Sql
 from service.errors import RateLimited
 
 # Rows older than this are of no use to any window a policy may set (7 days max).
@@ -20,7 +21,7 @@ RATE_EVENT_MAX_AGE = timedelta(days=7)
 
 
 def enforce(
-    session: Session,
+    sql: Sql,
     *,
     site_id: int,
     policy: moderation.Policy,
@@ -29,35 +30,42 @@ def enforce(
 ) -> None:
     """Raise RateLimited (429) when any scope is over its limit; otherwise record this
     submission in every scope. Runs inside the comment's transaction, so a refused or failed
-    submission is not counted."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    submission is not counted. Plain SQL: it is on the comment write path
+    (service.comments.store)."""
     counts: dict[str, tuple[int, float | None]] = {}
     for limit in policy.rate_limits:
         key = keys.get(limit.scope)
         if key is None:
             continue
-        if postgres:
+        if sql.postgres:
             # Two workers checking the same key must not both see room for one more.
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            sql.run(
+                "SELECT pg_advisory_xact_lock(hashtext(:k))",
                 {"k": f"rate:{site_id}:{limit.scope}:{key}"},
             )
-        since = now - timedelta(seconds=limit.window_seconds)
-        count, oldest = session.exec(
-            select(func.count(), func.min(RateEvent.at)).where(
-                RateEvent.site_id == site_id,
-                RateEvent.scope == limit.scope,
-                RateEvent.key == key,
-                col(RateEvent.at) > since,
-            )
-        ).one()
-        counts[limit.scope] = (count, oldest.timestamp() if oldest is not None else None)
+        row = sql.one(
+            "SELECT count(*), min(at) FROM rate_events WHERE site_id = :site AND scope = :scope"
+            " AND key = :key AND at > :since",
+            {
+                "site": site_id,
+                "scope": limit.scope,
+                "key": key,
+                "since": sql.when(now - timedelta(seconds=limit.window_seconds)),
+            },
+        )
+        count, oldest = row if row is not None else (0, None)
+        counts[limit.scope] = (int(count), sql.read_when(oldest).timestamp() if oldest else None)
     exceeded = moderation.rate_limit_verdict(counts, policy.rate_limits, now.timestamp())
     if exceeded is not None:
         raise RateLimited(exceeded.message, exceeded.retry_after)
+    at = sql.when(now)
     for scope, key in keys.items():
         if key is not None:
-            session.add(RateEvent(site_id=site_id, scope=scope, key=key, at=now))
+            sql.run(
+                "INSERT INTO rate_events (site_id, scope, key, at)"
+                " VALUES (:site, :scope, :key, :at)",
+                {"site": site_id, "scope": scope, "key": key, "at": at},
+            )
 
 
 def purge_old(session: Session, now: datetime) -> int:

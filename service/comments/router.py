@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.comments import cache, flagging, reading, rendering, spamcheck, writing
@@ -22,7 +23,7 @@ from service.deps import (
     WriteCtx,
     WriteSession,
     WriteSite,
-    get_state,
+    state_of,
 )
 from service.observability import COMMENTS
 from service.sites.models import Site, SitePublic
@@ -59,7 +60,7 @@ async def list_comments(
     Answers carry an ETag (304 when unchanged) and may be cached briefly by CDNs."""
     # Async on purpose: a page nothing has changed since is answered on the event loop (no
     # thread hop, no query); anything else takes one trip to the thread pool.
-    state = get_state(request)
+    state = state_of(request)
     params = (thread, limit, cursor, sort.value, root)
     if_none_match = request.headers.get("if-none-match", "")
     data_version = state.db.data_version()
@@ -111,7 +112,7 @@ def _load_page(
     return etag, body
 
 
-@router.post("/comments", status_code=status.HTTP_201_CREATED)
+@router.post("/comments", status_code=status.HTTP_201_CREATED, response_model=CommentCreated)
 def create_comment(
     site: WriteSite,
     data: CommentCreate,
@@ -119,9 +120,9 @@ def create_comment(
     reader: ReadSession,
     state: StateDep,
     ctx: WriteCtx,
-) -> CommentCreated:
+) -> Response:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
-    check = _spam_check(state, site)(data.author_name, data.website, data.body)
+    check = _spam_check(state, site, reader)(data.author_name, data.website, data.body)
     created = writing.submit(
         session,
         site=site,
@@ -130,9 +131,16 @@ def create_comment(
         ctx=ctx,
         extra_checks=[check],
         reader=reader,
+        committer=state.committer,
     )
     COMMENTS.labels(created.status).inc()
-    return created
+    # Serialised here from the model the service built, rather than validated once more
+    # against the response model (the documented schema) by FastAPI.
+    return Response(
+        created.model_dump_json(),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
 
 
 @router.get("/comments/{comment_id}/own")
@@ -219,7 +227,9 @@ def flag_comment(
     )
 
 
-def _spam_check(state: AppState, site: Site) -> writing.SpamCheckFactory:
+def _spam_check(
+    state: AppState, site: Site, session: Session | None = None
+) -> writing.SpamCheckFactory:
     """The learned filter's verdict, computed outside the write transaction."""
 
     def check(author_name: str, website: str | None, body: str) -> spamcheck.FixedVerdict:
@@ -233,6 +243,7 @@ def _spam_check(state: AppState, site: Site) -> writing.SpamCheckFactory:
             author_name=author_name,
             website=website,
             budget_seconds=state.settings.spam_budget_ms / 1000,
+            session=session,
         )
 
     return check

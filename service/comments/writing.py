@@ -10,11 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from service import moderation
 from service.comments import formtoken, ratelimit, rendering
@@ -22,17 +19,19 @@ from service.comments.inputs import CommentCreate, CommentEdit
 from service.comments.models import (
     Comment,
     CommentCreated,
+    CommentPublic,
     CommentStatus,
     IdempotencyRecord,
     OwnComment,
-    Thread,
 )
 from service.comments.public import preview_public
 from service.comments.reading import get_comment
 from service.comments.status import bump_version, change_status
+from service.comments.store import Sql
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.groupcommit import GroupCommit
 from service.privacy.crypto import Sealed, Vault, ip_prefix
-from service.review.events import append_event
+from service.review.events import append_event, append_event_sql
 from service.review.models import Actor
 from service.sites.models import Site
 from service.sites.policy import site_policy
@@ -73,63 +72,6 @@ def dedupe_key(body: str) -> str:
     return hashlib.sha256(moderation.normalised_key(body).encode()).hexdigest()
 
 
-def _get_or_create_thread(
-    session: Session, site: Site, data: CommentCreate, now: datetime
-) -> Thread:
-    assert site.id is not None
-    existing = session.exec(
-        select(Thread).where(Thread.site_id == site.id, Thread.key == data.thread)
-    ).first()
-    if existing is not None:
-        return existing
-    values = {
-        "site_id": site.id,
-        "key": data.thread,
-        "title": data.thread_title or data.thread,
-        "url": data.thread_url,
-        "is_open": True,
-        "approved_count": 0,
-        "version": 0,
-        "created_at": now,
-    }
-    # Two first comments on a new article may race: insert-if-absent, then read.
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Thread).values(**values).on_conflict_do_nothing(index_elements=["site_id", "key"])
-    )
-    thread = session.exec(
-        select(Thread).where(Thread.site_id == site.id, Thread.key == data.thread)
-    ).one()
-    return thread
-
-
-def _author_history(
-    session: Session, site: Site, lookups: Sequence[str], name: str
-) -> moderation.AuthorHistory:
-    # Trust needs the keyed email hash AND the same name: an email typed by someone else
-    # alone never borrows another commenter's standing.
-    # Grouped by an expression, not the column: grouping by ``status`` itself made SQLite walk
-    # the (site_id, status, id) index, i.e. every comment of the site, to skip a sort of the
-    # author's handful of rows (a full scan per post on a site with a million comments).
-    status = func.lower(Comment.status)
-    rows = session.exec(
-        select(status, func.count())
-        .where(
-            Comment.site_id == site.id,
-            col(Comment.email_lookup).in_(lookups),
-            Comment.author_name == name,
-        )
-        .group_by(status)
-    ).all()
-    by_status = dict(rows)
-    return moderation.AuthorHistory(
-        approved=by_status.get(CommentStatus.APPROVED, 0),
-        rejected=by_status.get(CommentStatus.REJECTED, 0),
-        spam=by_status.get(CommentStatus.SPAM, 0),
-    )
-
-
 def _replay(
     session: Session,
     vault: Vault,
@@ -164,16 +106,16 @@ def _created(comment: Comment, token: str, ctx: WriteContext) -> CommentCreated:
     )
 
 
-def _serialise(session: Session, *keys: str | None) -> None:
+def _serialise(sql: Sql, *keys: str | None) -> None:
     """PostgreSQL runs requests side by side: a request with the same Idempotency-Key, or from
     the same author, waits for the other's transaction, so its checks see what that one
     committed. (SQLite's BEGIN IMMEDIATE already serialises every write.) Keys are always
     taken in the same order, so two requests never wait for each other."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not sql.postgres:
         return
     for key in keys:
         if key is not None:
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+            sql.run("SELECT pg_advisory_xact_lock(hashtext(:k))", {"k": key})
 
 
 @dataclass(frozen=True)
@@ -194,16 +136,55 @@ class _Prepared:
     dedupe: str
 
 
-def _find_parent(session: Session, thread_id: int | None, parent_id: int) -> Comment:
-    parent = session.get(Comment, parent_id)
-    if (
-        parent is None
-        or thread_id is None
-        or parent.thread_id != thread_id
-        or parent.status != CommentStatus.APPROVED
-    ):
+@dataclass(frozen=True)
+class _ThreadRow:
+    id: int
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class _ParentRow:
+    id: int
+    root_id: int | None
+    depth: int
+
+
+_THREAD_BY_KEY = "SELECT id, is_open FROM threads WHERE site_id = :site AND key = :key"
+
+
+def _thread_row(sql: Sql, site_id: int, key: str) -> _ThreadRow | None:
+    row = sql.one(_THREAD_BY_KEY, {"site": site_id, "key": key})
+    return _ThreadRow(row[0], sql.flag(row[1])) if row is not None else None
+
+
+def _parent_row(sql: Sql, thread_id: int | None, parent_id: int) -> _ParentRow:
+    row = sql.one(
+        "SELECT id, thread_id, status, root_id, depth FROM comments WHERE id = :id",
+        {"id": parent_id},
+    )
+    if row is None or thread_id is None or row[1] != thread_id or row[2] != CommentStatus.APPROVED:
         raise Invalid("parent_id", "there is no published comment with this id in this thread")
-    return parent
+    return _ParentRow(row[0], row[3], row[4])
+
+
+def _history(sql: Sql, site_id: int, lookups: Sequence[str], name: str) -> moderation.AuthorHistory:
+    # Trust needs the keyed email hash AND the same name: an email typed by someone else
+    # alone never borrows another commenter's standing. Grouped by an expression, not the
+    # column: grouping by ``status`` itself made SQLite walk the (site_id, status, id) index,
+    # i.e. every comment of the site, to skip sorting the author's handful of rows.
+    in_list, in_params = sql.placeholders("lookup", lookups)
+    rows = sql.all(
+        "SELECT lower(status), count(*) FROM comments WHERE site_id = :site"  # noqa: S608 - only placeholder names are interpolated
+        f" AND email_lookup IN ({in_list}) AND author_name = :name"
+        " GROUP BY lower(status)",
+        {"site": site_id, "name": name, **in_params},
+    )
+    by_status = {status: int(count) for status, count in rows}
+    return moderation.AuthorHistory(
+        approved=by_status.get(CommentStatus.APPROVED, 0),
+        rejected=by_status.get(CommentStatus.REJECTED, 0),
+        spam=by_status.get(CommentStatus.SPAM, 0),
+    )
 
 
 def _prepare(
@@ -219,13 +200,12 @@ def _prepare(
     if data.thread_url is not None and origin_of(data.thread_url) not in site.allowed_origins:
         raise Invalid("thread_url", "must be a page on one of the site's allowed origins")
     lookup_key_id, lookup = vault.email_lookup(data.email)
-    thread = reader.exec(
-        select(Thread).where(Thread.site_id == site.id, Thread.key == data.thread)
-    ).first()
+    sql = Sql(reader)
+    thread = _thread_row(sql, site.id, data.thread)
     if thread is not None and not thread.is_open:
         raise Forbidden("comments are closed on this article")
     if data.parent_id is not None:
-        _find_parent(reader, thread.id if thread else None, data.parent_id)
+        _parent_row(sql, thread.id if thread else None, data.parent_id)
     # During a look-up key rotation older rows carry the old key's hash: match them all.
     lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
     policy = site_policy(site)
@@ -246,7 +226,7 @@ def _prepare(
         ),
         moderation.Facts(
             now=ctx.now.timestamp(),
-            history=_author_history(reader, site, lookups, data.author_name),
+            history=_history(sql, site.id, lookups, data.author_name),
         ),
         policy,
         extra_checks,
@@ -275,115 +255,27 @@ def submit(
     ctx: WriteContext,
     extra_checks: Sequence[moderation.Check] = (),
     reader: Session | None = None,
+    committer: GroupCommit | None = None,
 ) -> CommentCreated:
     """Store a new comment. Moderation, rendering and hashing run first, on ``reader`` (a
     read session: on SQLite no write lock is held meanwhile); the write transaction then
-    only re-checks what another writer may have changed and inserts."""
+    only re-checks what another writer may have changed and inserts, in plain SQL
+    (service.comments.store). With ``committer`` (SQLite) that transaction is shared with
+    the other comments submitted meanwhile (service.groupcommit) and ``session`` is unused."""
     assert site.id is not None
     prepared = _prepare(
         reader or session, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
     )
     if reader is not None:
         reader.rollback()  # end the read snapshot before queuing for the write lock
-    lookup = prepared.lookup
+    if committer is not None:
+        site_id = site.id
+        return committer.run(
+            lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
+        )
     try:
-        _serialise(
-            session,
-            f"idem:{site.id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
-            f"author:{site.id}:{lookup}",
-        )
-        if ctx.idempotency_key:
-            existing = session.exec(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.site_id == site.id,
-                    IdempotencyRecord.key == ctx.idempotency_key,
-                )
-            ).first()
-            if existing is not None:
-                return _replay(session, vault, existing, data, ctx)
-
-        thread = _get_or_create_thread(session, site, data, ctx.now)
-        if not thread.is_open:
-            raise Forbidden("comments are closed on this article")
-        parent = (
-            _find_parent(session, thread.id, data.parent_id) if data.parent_id is not None else None
-        )
-        ratelimit.enforce(
-            session,
-            site_id=site.id,
-            policy=prepared.policy,
-            keys={
-                "ip": vault.derived("rate-ip", f"{site.id}:{prepared.prefix}")
-                if prepared.prefix
-                else None,
-                "author": lookup,
-                "thread": str(thread.id),
-            },
-            now=ctx.now,
-        )
-        duplicate = session.exec(
-            select(Comment.id).where(
-                Comment.thread_id == thread.id,
-                col(Comment.email_lookup).in_(prepared.lookups),
-                Comment.dedupe_key == prepared.dedupe,
-                col(Comment.status) != CommentStatus.DELETED,
-            )
-        ).first()
-        if duplicate is not None:
-            raise Conflict("you have already posted this comment on this article")
-
-        decision, status, reason, token = (
-            prepared.decision,
-            prepared.status,
-            prepared.reason,
-            prepared.token,
-        )
-        comment = Comment(
-            site_id=site.id,
-            thread_id=thread.id or 0,
-            parent_id=parent.id if parent else None,
-            root_id=(parent.root_id or parent.id) if parent else None,
-            depth=(parent.depth + 1) if parent else 0,
-            author_name=data.author_name,
-            website=data.website,
-            body=data.body,
-            html=prepared.html,
-            status=CommentStatus.PENDING.value,
-            moderation={"actor": "system", **decision.to_dict()},
-            reason=reason,
-            email_lookup=lookup,
-            email_lookup_key_id=prepared.lookup_key_id,
-            avatar=vault.avatar_seed(site.id, lookup),
-            ip_prefix=prepared.prefix,
-            ip_hash=vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
-            ip_expires_at=ctx.now + ctx.ip_retention if ctx.client_ip else None,
-            edit_token_hash=_token_hash(token),
-            dedupe_key=prepared.dedupe,
-            created_at=ctx.now,
-            status_changed_at=ctx.now,
-        )
-        session.add(comment)
-        session.flush()  # the id binds the ciphertext to this row
-        assert comment.id is not None
-        sealed = vault.seal(data.email, table="comments", column="email", row_id=comment.id)
-        comment.email_ciphertext, comment.email_key_id = sealed.blob, sealed.key_id
-        change_status(session, comment, status, reason=reason, at=ctx.now)
-        append_event(
-            session,
-            site_id=site.id,
-            comment_id=comment.id,
-            actor=Actor.SYSTEM,
-            action=f"auto_{decision.action.value}",
-            at=ctx.now,
-            from_status=None,
-            to_status=status.value,
-            reason=reason,
-            details=decision.to_dict(),
-        )
-        if ctx.idempotency_key:
-            _remember(session, vault, site, comment, token, data, ctx)
         try:
-            session.commit()
+            return _store(session, site.id, data, prepared, vault, ctx, commit=True)
         except IntegrityError:
             # Another request with the same Idempotency-Key committed first: answer as it did.
             session.rollback()
@@ -393,10 +285,9 @@ def submit(
                     IdempotencyRecord.key == ctx.idempotency_key,
                 )
             ).first()
-            if record is None:
+            if record is None or not ctx.idempotency_key:
                 raise
             return _replay(session, vault, record, data, ctx)
-        return _created(comment, token, ctx)
     finally:
         # End the transaction here, on every path (replay, 409, 429, errors), not when the
         # session dependency is torn down: it holds SQLite's write connection or PostgreSQL's
@@ -406,28 +297,210 @@ def submit(
             session.rollback()
 
 
-def _remember(
+def _store(
     session: Session,
+    site_id: int,
+    data: CommentCreate,
+    prepared: _Prepared,
     vault: Vault,
-    site: Site,
-    comment: Comment,
+    ctx: WriteContext,
+    *,
+    commit: bool,
+) -> CommentCreated:
+    """The write transaction of ``submit``: re-check what another writer may have changed
+    meanwhile, insert, record the event, and commit (unless the caller commits a batch)."""
+    sql = Sql(session)
+    lookup = prepared.lookup
+    _serialise(
+        sql,
+        f"idem:{site_id}:{ctx.idempotency_key}" if ctx.idempotency_key else None,
+        f"author:{site_id}:{lookup}",
+    )
+    if ctx.idempotency_key:
+        existing = sql.one(
+            "SELECT id FROM idempotency_keys WHERE site_id = :site AND key = :key",
+            {"site": site_id, "key": ctx.idempotency_key},
+        )
+        if existing is not None:
+            record = session.get(IdempotencyRecord, existing[0])
+            assert record is not None
+            return _replay(session, vault, record, data, ctx)
+
+    thread = _thread_row(sql, site_id, data.thread)
+    if thread is None:
+        # Two first comments on a new article may race: insert-if-absent, then read.
+        sql.run(
+            "INSERT INTO threads (site_id, key, title, url, is_open, approved_count, version,"
+            " created_at) VALUES (:site, :key, :title, :url, :open, 0, 0, :at)"
+            " ON CONFLICT (site_id, key) DO NOTHING",
+            {
+                "site": site_id,
+                "key": data.thread,
+                "title": data.thread_title or data.thread,
+                "url": data.thread_url,
+                "open": True,
+                "at": sql.when(ctx.now),
+            },
+        )
+        thread = _thread_row(sql, site_id, data.thread)
+        assert thread is not None
+    if not thread.is_open:
+        raise Forbidden("comments are closed on this article")
+    parent = _parent_row(sql, thread.id, data.parent_id) if data.parent_id is not None else None
+    ratelimit.enforce(
+        sql,
+        site_id=site_id,
+        policy=prepared.policy,
+        keys={
+            "ip": vault.derived("rate-ip", f"{site_id}:{prepared.prefix}")
+            if prepared.prefix
+            else None,
+            "author": lookup,
+            "thread": str(thread.id),
+        },
+        now=ctx.now,
+    )
+    in_list, in_params = sql.placeholders("lookup", prepared.lookups)
+    duplicate = sql.one(
+        "SELECT id FROM comments WHERE thread_id = :thread AND dedupe_key = :dedupe"  # noqa: S608 - only placeholder names are interpolated
+        f" AND email_lookup IN ({in_list})"
+        " AND status != :deleted LIMIT 1",
+        {
+            "thread": thread.id,
+            "dedupe": prepared.dedupe,
+            "deleted": CommentStatus.DELETED.value,
+            **in_params,
+        },
+    )
+    if duplicate is not None:
+        raise Conflict("you have already posted this comment on this article")
+
+    decision, status, reason, token = (
+        prepared.decision,
+        prepared.status,
+        prepared.reason,
+        prepared.token,
+    )
+    root_id = (parent.root_id or parent.id) if parent else None
+    avatar = vault.avatar_seed(site_id, lookup)
+    inserted = sql.one(
+        "INSERT INTO comments (site_id, thread_id, parent_id, root_id, depth, author_name,"
+        " website, body, html, status, moderation, reason, reply_count, flag_count,"
+        " review_requested, email_lookup, email_lookup_key_id, avatar, ip_prefix, ip_hash,"
+        " ip_expires_at, edit_token_hash, dedupe_key, created_at, status_changed_at)"
+        " VALUES (:site, :thread, :parent, :root, :depth, :name, :website, :body, :html,"
+        " :status, :moderation, :reason, 0, 0, :review, :lookup, :lookup_key, :avatar,"
+        " :prefix, :ip_hash, :ip_expires, :token_hash, :dedupe, :at, :at) RETURNING id",
+        {
+            "site": site_id,
+            "thread": thread.id,
+            "parent": parent.id if parent else None,
+            "root": root_id,
+            "depth": (parent.depth + 1) if parent else 0,
+            "name": data.author_name,
+            "website": data.website,
+            "body": data.body,
+            "html": prepared.html,
+            "status": status.value,
+            "moderation": sql.json({"actor": "system", **decision.to_dict()}),
+            "reason": reason,
+            "review": False,
+            "lookup": lookup,
+            "lookup_key": prepared.lookup_key_id,
+            "avatar": avatar,
+            "prefix": prepared.prefix,
+            "ip_hash": vault.ip_hash(ctx.client_ip) if ctx.client_ip else None,
+            "ip_expires": sql.when(ctx.now + ctx.ip_retention) if ctx.client_ip else None,
+            "token_hash": _token_hash(token),
+            "dedupe": prepared.dedupe,
+            "at": sql.when(ctx.now),
+        },
+    )
+    assert inserted is not None
+    comment_id = int(inserted[0])
+    # The ciphertext is bound to the row id (associated data), known only after the insert.
+    sealed = vault.seal(data.email, table="comments", column="email", row_id=comment_id)
+    sql.run(
+        "UPDATE comments SET email_ciphertext = :blob, email_key_id = :key WHERE id = :id",
+        {"blob": sealed.blob, "key": sealed.key_id, "id": comment_id},
+    )
+    if status is CommentStatus.APPROVED:
+        # What status.change_status does for a comment becoming visible: counters in SQL
+        # (x = x + 1, so concurrent workers never lose one) and the thread's cache version.
+        sql.run(
+            "UPDATE threads SET approved_count = approved_count + 1, version = version + 1"
+            " WHERE id = :id",
+            {"id": thread.id},
+        )
+        if root_id is not None:
+            sql.run(
+                "UPDATE comments SET reply_count = reply_count + 1 WHERE id = :id",
+                {"id": root_id},
+            )
+    append_event_sql(
+        sql,
+        site_id=site_id,
+        comment_id=comment_id,
+        actor=Actor.SYSTEM,
+        action=f"auto_{decision.action.value}",
+        at=ctx.now,
+        from_status=None,
+        to_status=status.value,
+        reason=reason,
+        details=decision.to_dict(),
+    )
+    if ctx.idempotency_key:
+        _remember(sql, vault, site_id, comment_id, token, data, ctx)
+    if commit:
+        session.commit()
+    return CommentCreated(
+        id=comment_id,
+        status=status.value,
+        edit_token=token,
+        editable_until=ctx.now + ctx.edit_window,
+        reason=reason,
+        comment=CommentPublic(
+            id=comment_id,
+            parent_id=parent.id if parent else None,
+            author_name=data.author_name,
+            website=data.website,
+            html=prepared.html,
+            created_at=ctx.now,
+            edited_at=None,
+            avatar=avatar,
+            reply_count=0,
+        ),
+    )
+
+
+def _remember(
+    sql: Sql,
+    vault: Vault,
+    site_id: int,
+    comment_id: int,
     token: str,
     data: CommentCreate,
     ctx: WriteContext,
 ) -> None:
-    assert comment.id is not None and ctx.idempotency_key is not None
-    record = IdempotencyRecord(
-        site_id=site.id or 0,
-        key=ctx.idempotency_key,
-        fingerprint=_fingerprint(data),
-        comment_id=comment.id,
-        created_at=ctx.now,
+    assert ctx.idempotency_key is not None
+    inserted = sql.one(
+        "INSERT INTO idempotency_keys (site_id, key, fingerprint, comment_id, created_at)"
+        " VALUES (:site, :key, :fingerprint, :comment, :at) RETURNING id",
+        {
+            "site": site_id,
+            "key": ctx.idempotency_key,
+            "fingerprint": _fingerprint(data),
+            "comment": comment_id,
+            "at": sql.when(ctx.now),
+        },
     )
-    session.add(record)
-    session.flush()
-    assert record.id is not None
-    sealed = vault.seal(token, table="idempotency_keys", column="edit_token", row_id=record.id)
-    record.token_ciphertext, record.token_key_id = sealed.blob, sealed.key_id
+    assert inserted is not None
+    record_id = int(inserted[0])
+    sealed = vault.seal(token, table="idempotency_keys", column="edit_token", row_id=record_id)
+    sql.run(
+        "UPDATE idempotency_keys SET token_ciphertext = :blob, token_key_id = :key WHERE id = :id",
+        {"blob": sealed.blob, "key": sealed.key_id, "id": record_id},
+    )
 
 
 def public_reason(decision: moderation.Decision) -> str:
@@ -500,7 +573,9 @@ def edit(
         ),
         moderation.Facts(
             now=ctx.now.timestamp(),
-            history=_author_history(session, site, [comment.email_lookup], comment.author_name),
+            history=_history(
+                Sql(session), site.id or 0, [comment.email_lookup], comment.author_name
+            ),
         ),
         policy,
         [spam_check(comment.author_name, comment.website, data.body)] if spam_check else [],

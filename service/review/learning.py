@@ -9,17 +9,25 @@ worker rebuilds the same model from the same rows.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from service.comments.store import Sql
 from service.review.models import SpamFeedback
 from service.spam import SiteModel, SpamModel, SpamScore, Update
 
 SPAM, HAM, UNDO, RESET = "spam", "ham", "undo", "reset"
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column read in plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 @dataclass
@@ -42,20 +50,21 @@ class SpamLearner:
         cached = self._sites.get(site_id)
         if cached is None:
             cached = self._sites[site_id] = _Cached(SiteModel(self.base))
-        rows = session.exec(
-            select(SpamFeedback)
-            .where(SpamFeedback.site_id == site_id, col(SpamFeedback.id) > cached.last_id)
-            .order_by(col(SpamFeedback.id))
-        ).all()
-        for row in rows:
-            assert row.id is not None
-            if row.id in cached.applied:
-                cached.applied.discard(row.id)
-            elif row.label == RESET:
+        # Runs before every score: plain SQL (service.comments.store), as the ORM's statement
+        # building cost ~50 times the query, which finds nothing new almost every time.
+        rows = Sql(session).all(
+            "SELECT id, label, delta FROM spam_feedback WHERE site_id = :site AND id > :last"
+            " ORDER BY id",
+            {"site": site_id, "last": cached.last_id},
+        )
+        for row_id, label, delta in rows:
+            if row_id in cached.applied:
+                cached.applied.discard(row_id)
+            elif label == RESET:
                 cached.model = SiteModel(self.base)
             else:
-                cached.model.apply(Update.from_json(row.delta))
-            cached.last_id = row.id
+                cached.model.apply(Update.from_json(_json_value(delta)))
+            cached.last_id = row_id
         return cached
 
     def score(

@@ -1,0 +1,183 @@
+"""The comment write path in plain SQL (service.comments.store) and SQLite's group commit
+(service.groupcommit): rows read back through the ORM exactly as the ORM would have written
+them, and batched submissions are acknowledged only once committed."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from service.clock import system_clock
+from service.comments.models import Comment, IdempotencyRecord, RateEvent, Thread
+from service.comments.ratelimit import purge_old
+from service.comments.store import Sql
+from service.db import Database
+from service.errors import Conflict
+from service.groupcommit import GroupCommit
+from service.privacy.crypto import Sealed, Vault
+from service.review.events import verify_chain
+from service.review.models import ModerationEvent
+from tests.factories import OPEN_POLICY, make_site, post_comment
+
+LIMIT = {"limit": 50, "window_seconds": 3600}
+LIMITS = {"ip": LIMIT, "author": LIMIT, "thread": LIMIT}
+
+
+def _vault(client: TestClient) -> Vault:
+    vault: Vault = client.app.state.margin.vault  # type: ignore[attr-defined]
+    return vault
+
+
+def test_rows_written_in_sql_read_back_through_the_orm(client: TestClient, db: Database) -> None:
+    """R-PRIV-1: the email stored by the SQL path is ciphertext bound to its row, and every
+    column reads back through the ORM models with the right types."""
+    make_site(db, policy={**OPEN_POLICY, "rate_limits": LIMITS})
+    first = post_comment(client, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 201, first.text
+    parent_id = first.json()["id"]
+    reply = post_comment(client, body="A reply with a point.", parent_id=parent_id)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["status"] == "approved"
+    now = client.app.state.margin.clock()  # type: ignore[attr-defined]
+
+    with db.read() as session:
+        parent = session.get(Comment, parent_id)
+        child = session.get(Comment, reply.json()["id"])
+        assert parent is not None and child is not None
+        assert parent.created_at == now and parent.created_at.tzinfo is not None
+        assert parent.status == "approved" and parent.reply_count == 1
+        assert child.parent_id == parent_id and child.root_id == parent_id and child.depth == 1
+        assert child.moderation["actor"] == "system" and child.moderation["action"] == "approve"
+        assert child.review_requested is False and child.flag_count == 0
+        assert child.ip_expires_at is not None and child.ip_expires_at > now
+        assert child.email_ciphertext is not None and child.email_key_id is not None
+        assert b"ana.reader" not in child.email_ciphertext
+        email = _vault(client).open(
+            Sealed(child.email_key_id, child.email_ciphertext),
+            table="comments",
+            column="email",
+            row_id=child.id or 0,
+        )
+        assert email == "ana.reader@example.org"
+        thread = session.exec(select(Thread)).one()
+        assert thread.approved_count == 2 and thread.version == 2
+        assert thread.created_at == now
+        events = session.exec(select(ModerationEvent).order_by(col(ModerationEvent.id))).all()
+        assert [e.action for e in events] == ["auto_approve", "auto_approve"]
+        assert verify_chain(events) == []
+        record = session.exec(select(IdempotencyRecord)).one()
+        assert record.comment_id == parent_id and record.token_ciphertext is not None
+        # The rate-limit rows compare and expire like ORM-written ones (author and thread
+        # per post: the test client's address is not an IP, so it has no IP scope).
+        assert len(session.exec(select(RateEvent)).all()) == 4
+    with db.write() as session:
+        assert purge_old(session, now + timedelta(days=6)) == 0
+        assert purge_old(session, now + timedelta(days=8)) == 4
+        session.commit()
+
+    replay = post_comment(client, headers={"Idempotency-Key": "k-1"})
+    assert replay.status_code == 201
+    assert replay.json()["id"] == parent_id
+    assert replay.json()["edit_token"] == first.json()["edit_token"]
+
+
+def test_a_refused_submission_leaves_nothing_behind(client: TestClient, db: Database) -> None:
+    """R-DUP-1: a duplicate is refused with 409 and its rate-limit rows are not kept."""
+    make_site(db, policy={**OPEN_POLICY, "rate_limits": LIMITS})
+    assert post_comment(client).status_code == 201
+    again = post_comment(client)
+    assert again.status_code == 409
+    with db.read() as session:
+        assert len(session.exec(select(Comment)).all()) == 1
+        assert len(session.exec(select(RateEvent)).all()) == 2
+
+
+def _insert_thread(session: Session, key: str) -> str:
+    sql = Sql(session)
+    sql.run(
+        "INSERT INTO threads (site_id, key, title, url, is_open, approved_count, version,"
+        " created_at) VALUES (1, :key, :key, NULL, :open, 0, 0, :at)",
+        {"key": key, "open": True, "at": sql.when(system_clock())},
+    )
+    return key
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+    target = tmp_path / "margin.db"
+    shutil.copy(sqlite_template, target)
+    database = Database(f"sqlite:///{target}")
+    make_site(database)
+    yield database
+    database.dispose()
+
+
+def _keys(db: Database) -> set[str]:
+    with db.read() as session:
+        return set(session.exec(select(Thread.key)).all())
+
+
+def _submit_behind_the_lock(
+    db: Database, committer: GroupCommit, count: int, failing: int, error: Exception
+) -> dict[int, object]:
+    """Submit ``count`` thread inserts while the write lock is held, so they queue; the one
+    numbered ``failing`` raises ``error``. Returns each submission's result or exception."""
+    results: dict[int, object] = {}
+
+    def submit(i: int) -> None:
+        def work(session: Session) -> str:
+            key = _insert_thread(session, f"t{i}")
+            if i == failing:
+                raise error
+            return key
+
+        try:
+            results[i] = committer.run(work)
+        except Exception as raised:
+            results[i] = raised
+
+    with db.write() as blocker:
+        Sql(blocker)  # BEGIN IMMEDIATE: the lock is ours until the rollback
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert results == {}, "nothing may be acknowledged while the lock is held"
+        blocker.rollback()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == count
+    return results
+
+
+def test_group_commit_shares_transactions_and_isolates_refusals(sqlite_db: Database) -> None:
+    """R-CRASH-1: submissions queued behind a busy writer share one transaction; one refused
+    (MarginError) rolls back only its own writes; each result arrives after the commit."""
+    committer = GroupCommit(sqlite_db)
+    results = _submit_behind_the_lock(sqlite_db, committer, 20, 7, Conflict("refused"))
+
+    assert isinstance(results[7], Conflict)
+    assert {i: r for i, r in results.items() if i != 7} == {i: f"t{i}" for i in range(20) if i != 7}
+    assert _keys(sqlite_db) == {f"t{i}" for i in range(20) if i != 7}
+    assert committer.transactions <= 3  # 20 submissions, one or two batches after the lock
+
+
+def test_a_failed_batch_acknowledges_nothing(sqlite_db: Database) -> None:
+    """R-CRASH-1: an error that is not a refusal fails the whole transaction, and every
+    submission in it gets the error instead of a result."""
+    committer = GroupCommit(sqlite_db)
+    results = _submit_behind_the_lock(sqlite_db, committer, 6, 3, RuntimeError("disk on fire"))
+
+    failed = {i for i, r in results.items() if isinstance(r, RuntimeError)}
+    assert 3 in failed
+    assert len(failed) >= 2, "what shared the failed transaction failed with it"
+    # Whatever was acknowledged is stored; nothing that failed is.
+    assert _keys(sqlite_db) == {f"t{i}" for i in range(6) if i not in failed}

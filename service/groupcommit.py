@@ -62,8 +62,20 @@ class GroupCommit:
         with self._lock:
             if not self._running:
                 self._running = True
-                threading.Thread(target=self._loop, name="margin-group-commit", daemon=True).start()
+                threading.Thread(
+                    target=self._serve, name="margin-group-commit", daemon=True
+                ).start()
         return job.future.result()
+
+    def _serve(self) -> None:
+        try:
+            self._loop()
+        except BaseException:
+            # Only interpreter shutdown gets here (_write catches every Exception); let the
+            # next submission start a new thread rather than wait for this one.
+            with self._lock:
+                self._running = False
+            raise
 
     def _loop(self) -> None:
         while True:

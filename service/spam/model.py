@@ -131,6 +131,9 @@ class _SparseWeights(dict[int, float]):
 # at 20 bits): an index into it is one memory access, a dict lookup several.
 _DENSE_MAX_BITS = 22
 
+# Per site model, distinct words whose delta sums are remembered (~100 bytes each).
+SITE_WORD_CACHE = 4096
+
 # Distinct words whose weight sums are remembered (a few hundred bytes each: ~10 MB when full).
 WORD_CACHE = 32768
 
@@ -256,7 +259,12 @@ _POSITIVE = (0.0).__lt__
 
 
 def _score(
-    model: SpamModel, parsed: Parsed, delta: Mapping[int, float], bias_delta: float, top: int
+    model: SpamModel,
+    parsed: Parsed,
+    delta: Mapping[int, float],
+    bias_delta: float,
+    top: int,
+    word_delta: Callable[[str], float] | None = None,
 ) -> SpamScore:
     """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
 
@@ -278,9 +286,13 @@ def _score(
     meta_weights = list(map(weight_of, meta))
     if delta:
         get = delta.get
-        # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
-        deltas = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
-        word_weights = list(map(operator.add, word_weights, map(sum, deltas)))
+        if word_delta is not None:
+            deltas: Iterable[float] = map(word_delta, parsed.tokens)
+        else:
+            # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
+            slots = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
+            deltas = map(sum, slots)
+        word_weights = list(map(operator.add, word_weights, deltas))
         pair_weights = list(map(operator.add, pair_weights, map(get, pair_slots, _ZEROS)))
         meta_weights = list(map(operator.add, meta_weights, map(get, meta, _ZEROS)))
     sums = sum(word_weights, 0j)
@@ -407,6 +419,8 @@ class SiteModel:
     ) -> None:
         self.base = base
         self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
+        # Per word, the sum of this site's delta over its unigram slots; emptied by apply().
+        self._word_delta: Memo[str, float] = Memo(self._unigram_delta, SITE_WORD_CACHE)
         self.bias_delta = bias_delta
         online = base.meta.get("online", {})
         self.learning_rate = float(
@@ -424,7 +438,13 @@ class SiteModel:
         self, text: str, author_name: str = "", website: str | None = None, top: int = 5
     ) -> SpamScore:
         parsed = self.base.extractor.parse(text, author_name, website)
-        return _score(self.base, parsed, self.delta, self.bias_delta, top)
+        return _score(
+            self.base, parsed, self.delta, self.bias_delta, top, self._word_delta.__getitem__
+        )
+
+    def _unigram_delta(self, tok: str) -> float:
+        get = self.delta.get
+        return sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
 
     def learn(
         self, text: str, author_name: str = "", website: str | None = None, *, is_spam: bool
@@ -436,7 +456,9 @@ class SiteModel:
         """
         extractor = self.base.extractor
         parsed = extractor.parse(text, author_name, website)
-        p = _score(self.base, parsed, self.delta, self.bias_delta, 0).probability
+        p = _score(
+            self.base, parsed, self.delta, self.bias_delta, 0, self._word_delta.__getitem__
+        ).probability
         g = 1.0 - p if is_spam else -p * self.ham_factor
         cfg = self.base.config
         per_token = parsed.infos or list(map(self.base.word_weights, parsed.tokens))
@@ -466,6 +488,7 @@ class SiteModel:
     def apply(self, update: Update) -> None:
         """Add an update (``apply(update.negated())`` undoes it exactly)."""
         delta = self.delta
+        self._word_delta.clear()
         for slot, step in update.weights.items():
             value = max(-_MAX_DELTA, min(_MAX_DELTA, delta.get(slot, 0.0) + step))
             if value:

@@ -103,7 +103,9 @@ def fit(
     """Train a model on several labelled sources (deterministic for a given seed)."""
     config = config or FeatureConfig()
     extractor = FeatureExtractor(config)
+    params = dict(TRAINING, **(training or {}))
     weights = _weights_for(sources, source_scale(sources))
+    spam_weight = params.get("spam_weight", 1.0)
     examples: list[tuple[Features, bool, float]] = []
     names: dict[int, str] = {}
     i = 0
@@ -112,9 +114,8 @@ def fit(
             feats = extractor.extract(ex.text, ex.author)
             for slot, key in feats.keys.items():
                 names.setdefault(slot, key)
-            examples.append((feats, ex.is_spam, weights[i]))
+            examples.append((feats, ex.is_spam, weights[i] * (spam_weight if ex.is_spam else 1.0)))
             i += 1
-    params = dict(TRAINING, **(training or {}))
     w, bias = train_weights(
         examples,
         seed=seed,

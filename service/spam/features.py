@@ -37,14 +37,16 @@ import unicodedata
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
     "FeatureConfig",
     "FeatureExtractor",
     "Features",
+    "Memo",
     "describe",
 ]
 
@@ -89,11 +91,13 @@ class Features:
 
 @dataclass
 class Parsed:
-    """The comment split into what the features are made of."""
+    """The comment split into what the features are made of: its word tokens (bigram i is
+    ``tokens[i - 1]`` (or ``<s>``) and ``tokens[i]``), its meta features (slot -> key), and
+    per token what the extractor's ``word_info`` gave (empty without one)."""
 
     tokens: list[str]
-    pair_slots: list[int]  # slot of bigram i: tokens[i - 1] (or "<s>") and tokens[i]
     meta: dict[int, str]
+    infos: list[Any] = field(default_factory=list)
 
     def pair_key(self, i: int) -> str:
         return "b:" + (self.tokens[i - 1] if i else "<s>") + " " + self.tokens[i]
@@ -246,6 +250,9 @@ _PHRASE_WORDS = frozenset(p for p in _PHRASES if " " not in p)
 _PHRASE_PAIRS = tuple(sorted(" " + p + " " for p in _PHRASES if " " in p))
 # A two-word phrase can only be present when its first word is (checked first: cheap).
 _PHRASE_FIRSTS = frozenset(p.split()[0] for p in _PHRASE_PAIRS)
+_PHRASE_PAIRS_BY_FIRST = {
+    f: tuple(p for p in _PHRASE_PAIRS if p.split()[0] == f) for f in _PHRASE_FIRSTS
+}
 _NAME_WORDS = ("official", "channel", "music", "promo", "records")
 _DIGIT_BYTES = b"0123456789"
 _UPPER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -266,6 +273,11 @@ def _bucket(value: float, edges: tuple[float, ...]) -> int:
     return len(edges)
 
 
+def _link_keys(url: str) -> tuple[str, ...]:
+    dom = _domain(url)
+    return ("m:domain=" + dom, "m:tld=" + dom.rsplit(".", 1)[-1]) if dom else ()
+
+
 def _domain(url: str) -> str:
     candidate = url if "://" in url else "http://" + url
     try:
@@ -279,24 +291,59 @@ def _domain(url: str) -> str:
 
 
 # What a whitespace-separated chunk of lower-cased text holds: (tokens, links, has a run of four
-# equal word characters). The text's tokens and links are the chunks' in order.
-Chunk = tuple[tuple[str, ...], tuple[str, ...], bool]
+# equal word characters, what the extractor's ``word_info`` says of each token). The text's
+# tokens and links are the chunks' in order.
+Chunk = tuple[tuple[str, ...], tuple[str, ...], bool, tuple[Any, ...]]
 _TOKENS = operator.itemgetter(0)
 _LINKS = operator.itemgetter(1)
 _REPEATED = operator.itemgetter(2)
+_INFOS = operator.itemgetter(3)
+_FIRST = operator.itemgetter(0)
 
 
-def _chunk(chunk: str) -> Chunk:
+def _chunk(chunk: str, word_info: Callable[[str], Any] | None = None) -> Chunk:
+    links: tuple[str, ...] = ()
+    words = chunk
+    if "." in chunk:
+        links = tuple(_URL_RE.findall(chunk))
+        if links:
+            # A link is one word, "url" (its domain is a meta feature).
+            words = _URL_RE.sub(" <url> ", chunk)
+    tokens = tuple(_TOKEN_RE.findall(words))
     return (
-        tuple(_TOKEN_RE.findall(chunk)),
-        tuple(_URL_RE.findall(chunk)) if "." in chunk else (),
+        tokens,
+        links,
         _REPEAT_RE.search(chunk) is not None,
+        tuple(map(word_info, tokens)) if word_info is not None else (),
     )
 
 
-def _count_upper(text: str) -> int:
-    """``sum(map(str.isupper, text))`` without a call per character."""
-    ascii_bytes = text.encode("ascii", "ignore")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class Memo(dict[_K, _V], Generic[_K, _V]):
+    """``memo[key]`` is ``compute(key)``, remembered; emptied when it holds ``maxsize`` entries.
+
+    A plain dict hit (no LRU bookkeeping) is what keeps the per-word and per-chunk lookups
+    cheap; emptying at once instead of evicting one by one keeps a miss cheap too.
+    """
+
+    def __init__(self, compute: Callable[[_K], _V], maxsize: int) -> None:
+        super().__init__()
+        self.compute = compute
+        self.maxsize = maxsize
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= self.maxsize:
+            self.clear()
+        value = self[key] = self.compute(key)
+        return value
+
+
+def _count_upper(text: str, ascii_bytes: bytes) -> int:
+    """``sum(map(str.isupper, text))`` without a call per character (``ascii_bytes`` is
+    ``text.encode("ascii", "ignore")``)."""
     n = len(ascii_bytes) - len(ascii_bytes.translate(None, _UPPER_BYTES))
     if len(ascii_bytes) != len(text):
         n += sum(map(str.isupper, "".join(_NON_ASCII_RE.findall(text))))
@@ -331,7 +378,12 @@ class FeatureExtractor:
     recurring vocabulary costs one dictionary lookup.
     """
 
-    def __init__(self, config: FeatureConfig | None = None, cache_size: int = 65536) -> None:
+    def __init__(
+        self,
+        config: FeatureConfig | None = None,
+        cache_size: int = 65536,
+        word_info: Callable[[str], Any] | None = None,
+    ) -> None:
         self.config = config or FeatureConfig()
         self.mask = (1 << self.config.bits) - 1
         # A word's slots hold every character n-gram with its key (a few KB a word): scoring
@@ -340,7 +392,17 @@ class FeatureExtractor:
         self.word: Callable[[str], WordSlots] = lru_cache(maxsize=min(cache_size, 4096))(
             self._word_slots
         )
-        self.chunk: Callable[[str], Chunk] = lru_cache(maxsize=max(cache_size // 4, 1024))(_chunk)
+        # Whitespace-separated chunks (a few hundred bytes each: ~5 MB when full at 16,384).
+        # ``word_info`` (the scoring model's per-word weight sums) is looked up once per token
+        # when a chunk is first seen and kept with it: a parsed comment carries it per token.
+        # It must return a tuple whose first item is the token itself.
+        self.word_info = word_info
+        chunk = _chunk if word_info is None else partial(_chunk, word_info=word_info)
+        self._chunks: Memo[str, Chunk] = Memo(chunk, max(cache_size // 2, 1024))
+        self.chunk: Callable[[str], Chunk] = self._chunks.__getitem__
+        # Meta feature key ("m:links=1") -> slot; domains make the set open-ended, so bounded.
+        self._meta_slots: Memo[str, int] = Memo(self.slot, 4096)
+        self._link_keys: Memo[str, tuple[str, ...]] = Memo(_link_keys, 4096)
 
     def slot(self, key: str) -> int:
         return _stable_hash(key) & self.mask
@@ -383,110 +445,107 @@ class FeatureExtractor:
 
     def clear_caches(self) -> None:
         self.word.cache_clear()  # type: ignore[attr-defined]
-        self.chunk.cache_clear()  # type: ignore[attr-defined]
+        self._chunks.clear()
+        self._meta_slots.clear()
+        self._link_keys.clear()
 
     def parse(self, body: str, author_name: str = "", website: str | None = None) -> Parsed:
-        mask = self.mask
         html_link = False
         if "<" in body and ">" in body:
             html_link = _HTML_LINK_RE.search(body.lower()) is not None
             body = _TAG_RE.sub(" ", _HREF_RE.sub(r" \1 ", _BR_RE.sub("\n", body)))
         if "&" in body and ";" in body:
             body = html.unescape(body)
-        text = unicodedata.normalize("NFKC", body)
+        text = body if body.isascii() else unicodedata.normalize("NFKC", body)
         lowered = text.lower()
-        meta: dict[int, str] = {}
+        keys: list[str] = []  # meta feature keys, "m:..."
+        add_meta = keys.append
 
-        def add_meta(key: str) -> None:
-            key = "m:" + key
-            meta[_stable_hash(key) & mask] = key
-
-        # links and contacts; tokens, links and letter runs per whitespace-separated chunk
+        # Tokens (links replaced by "url"), links and letter runs per whitespace-separated chunk.
         chunks = list(map(self.chunk, lowered.split()))
-        urls = list(chain.from_iterable(map(_LINKS, chunks)))
-        n_urls = len(urls)
-        stripped = lowered
-        if n_urls:
-            add_meta("links=" + (str(n_urls) if n_urls < 3 else "3+"))
-            for url in urls[:5]:
-                dom = _domain(url)
-                if dom:
-                    add_meta("domain=" + dom)
-                    add_meta("tld=" + dom.rsplit(".", 1)[-1])
-                stripped = stripped.replace(url, " <url> ")
-            if "://" in lowered:
-                add_meta("url-scheme")
+        if self.word_info is None:
+            infos: list[Any] = []
+            tokens = list(chain.from_iterable(map(_TOKENS, chunks)))
+        else:
+            infos = list(chain.from_iterable(map(_INFOS, chunks)))
+            tokens = list(map(_FIRST, infos))
+        if "." in lowered:
+            urls = list(chain.from_iterable(map(_LINKS, chunks)))
+            if urls:
+                n_urls = len(urls)
+                add_meta("m:links=" + (str(n_urls) if n_urls < 3 else "3+"))
+                keys.extend(chain.from_iterable(map(self._link_keys.__getitem__, urls[:5])))
+                if "://" in lowered:
+                    add_meta("m:url-scheme")
         if html_link:
-            add_meta("html-link")
+            add_meta("m:html-link")
         if "@" in lowered and _EMAIL_RE.search(lowered):
-            add_meta("email")
+            add_meta("m:email")
         n_chars = len(text)
         ascii_text = text.encode("ascii", "ignore")
         digits = len(ascii_text) - len(ascii_text.translate(None, _DIGIT_BYTES))
         if digits >= 8 and _PHONE_RE.search(lowered):
-            add_meta("phone")
+            add_meta("m:phone")
         if digits and any(map(lowered.__contains__, _MONEY_HINTS)) and _MONEY_RE.search(lowered):
-            add_meta("money")
+            add_meta("m:money")
 
         # shape
-        add_meta("len=" + str(_bucket(n_chars, (16, 32, 64, 128, 256, 512, 1024))))
+        add_meta("m:len=" + str(_bucket(n_chars, (16, 32, 64, 128, 256, 512, 1024))))
         if n_chars:
-            add_meta("digits=" + str(_bucket(digits / n_chars, (0.001, 0.05, 0.15))))
+            add_meta("m:digits=" + str(_bucket(digits / n_chars, (0.001, 0.05, 0.15))))
         if ("!!" in text or "??" in text or "!?" in text or "?!" in text) and _EXCLAIM_RE.search(
             text
         ):
-            add_meta("exclaim-run")
+            add_meta("m:exclaim-run")
         if any(map(_REPEATED, chunks)):
-            add_meta("repeated-chars")
+            add_meta("m:repeated-chars")
         if "\n" in text:
-            add_meta("multiline")
+            add_meta("m:multiline")
 
         # author name and website (shape only: names are personal data, not vocabulary)
         if author_name:
             name = author_name.strip().lower()
             if any(ch.isdigit() for ch in name):
-                add_meta("author-digits")
+                add_meta("m:author-digits")
             if find_urls(name):
-                add_meta("author-link")
+                add_meta("m:author-link")
             if any(w in name for w in _NAME_WORDS):
-                add_meta("author-promo-word")
+                add_meta("m:author-promo-word")
         if website:
-            add_meta("website")
+            add_meta("m:website")
             dom = _domain(website.strip().lower())
             if dom:
-                add_meta("website-tld=" + dom.rsplit(".", 1)[-1])
+                add_meta("m:website-tld=" + dom.rsplit(".", 1)[-1])
 
-        # words and bigrams; the char n-grams come from the per-word cache
-        if stripped is not lowered:
-            chunks = list(map(self.chunk, stripped.split()))
-        tokens = list(chain.from_iterable(map(_TOKENS, chunks)))
-        pair_slots: list[int] = []
+        # words: upper-case share and phrases
         if tokens:
             letters = sum(map(len, tokens))
             if letters >= 8:
-                upper = _count_upper(text)
-                add_meta("upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
-            pair_slots = self.pair_slots(tokens)
+                upper = _count_upper(text, ascii_text)
+                add_meta("m:upper=" + str(_bucket(upper / letters, (0.05, 0.2, 0.5, 0.8))))
             promo = 0
-            for phrase in _PHRASE_WORDS.intersection(tokens):
-                add_meta("phrase=" + phrase)
+            for phrase in sorted(_PHRASE_WORDS.intersection(tokens)):  # not set order: hash seed
+                add_meta("m:phrase=" + phrase)
                 promo += phrase in _PROMO
             firsts = _PHRASE_FIRSTS.intersection(tokens)
             if firsts:
                 joined = " " + " ".join(tokens) + " "
-                for phrase in _PHRASE_PAIRS:
-                    if phrase[1 : phrase.index(" ", 1)] in firsts and phrase in joined:
-                        add_meta("phrase=" + phrase.strip())
-                        promo += phrase.strip() in _PROMO
+                for first in sorted(firsts):
+                    for phrase in _PHRASE_PAIRS_BY_FIRST[first]:
+                        if phrase in joined:
+                            add_meta("m:phrase=" + phrase.strip())
+                            promo += phrase.strip() in _PROMO
             if promo:
-                add_meta("promo=" + (str(promo) if promo < 3 else "3+"))
-        return Parsed(tokens, pair_slots, meta)
+                add_meta("m:promo=" + (str(promo) if promo < 3 else "3+"))
+        # A later key with the same slot wins the name; the slot counts once (binary).
+        meta = dict(zip(map(self._meta_slots.__getitem__, keys), keys, strict=True))
+        return Parsed(tokens, meta, infos)
 
     def scales(self, parsed: Parsed) -> tuple[float, float, float]:
         """Value of one occurrence of a word-group, char-group and meta feature."""
         cfg = self.config
         word = self.word
-        n_words = len(parsed.pair_slots)
+        n_words = len(parsed.tokens)  # one bigram per token
         n_chars = 0
         for tok in parsed.tokens:
             slots = word(tok)
@@ -513,7 +572,7 @@ class FeatureExtractor:
                 add(slot, key, wv)
             for slot, key in slots.chars:
                 add(slot, key, cv)
-        for i, slot in enumerate(parsed.pair_slots):
+        for i, slot in enumerate(self.pair_slots(parsed.tokens)):
             add(slot, parsed.pair_key(i), wv)
         for slot, key in parsed.meta.items():
             add(slot, key, mv)
@@ -521,7 +580,11 @@ class FeatureExtractor:
 
 
 def describe(key: str) -> str:
-    """A moderator-readable name for a feature key."""
+    """A moderator-readable name for a feature key (remembered: keys recur)."""
+    return _described[key]
+
+
+def _describe(key: str) -> str:
     kind, _, rest = key.partition(":")
     if kind == "w":
         if rest.startswith("<"):
@@ -569,3 +632,6 @@ def describe(key: str) -> str:
             "website-tld": f"website ends .{value}",
         }.get(name, rest)
     return key
+
+
+_described: Memo[str, str] = Memo(_describe, 4096)

@@ -24,13 +24,19 @@ import math
 import operator
 import random
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
-from service.spam.features import FeatureConfig, FeatureExtractor, Features, Parsed, describe
+from service.spam.features import (
+    FeatureConfig,
+    FeatureExtractor,
+    Features,
+    Memo,
+    Parsed,
+    describe,
+)
 
 __all__ = [
     "FORMAT",
@@ -58,11 +64,49 @@ class ModelError(Exception):
     """The model file is missing, unreadable, corrupt, truncated or of another format version."""
 
 
-@dataclass(frozen=True)
 class SpamScore:
-    probability: float
-    top_features: list[tuple[str, float]]
-    verdict: Verdict = "ok"
+    """A score: ``probability``, ``verdict``, and ``top_features``, the strongest reasons as
+    ``(reason, contribution)`` pairs. The reasons are worked out on first use (from numbers
+    captured when scoring, so later learning does not change them): callers that only need
+    the probability do not pay for them."""
+
+    __slots__ = ("_explain", "_top", "probability", "verdict")
+
+    def __init__(
+        self,
+        probability: float,
+        top_features: list[tuple[str, float]] | None = None,
+        verdict: Verdict = "ok",
+        explain: Callable[[], list[tuple[str, float]]] | None = None,
+    ) -> None:
+        self.probability = probability
+        self.verdict: Verdict = verdict
+        self._top = top_features
+        self._explain = explain
+
+    @property
+    def top_features(self) -> list[tuple[str, float]]:
+        if self._top is None:
+            explain, self._explain = self._explain, None
+            self._top = explain() if explain is not None else []
+        return self._top
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SpamScore):
+            return NotImplemented
+        return (self.probability, self.verdict, self.top_features) == (
+            other.probability,
+            other.verdict,
+            other.top_features,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache, compared by value
+
+    def __repr__(self) -> str:
+        return (
+            f"SpamScore(probability={self.probability!r}, top_features={self.top_features!r}, "
+            f"verdict={self.verdict!r})"
+        )
 
 
 def _sigmoid(z: float) -> float:
@@ -76,28 +120,6 @@ def _quantize(value: float) -> float:
     return round(value / QUANTUM) * QUANTUM
 
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
-class _Memo(dict[_K, _V], Generic[_K, _V]):
-    """``memo[key]`` is ``compute(key)``, remembered; emptied when it holds ``maxsize`` entries.
-
-    A plain dict hit (no LRU bookkeeping) is what keeps the per-word lookups cheap.
-    """
-
-    def __init__(self, compute: Callable[[_K], _V], maxsize: int) -> None:
-        super().__init__()
-        self.compute = compute
-        self.maxsize = maxsize
-
-    def __missing__(self, key: _K) -> _V:
-        if len(self) >= self.maxsize:
-            self.clear()
-        value = self[key] = self.compute(key)
-        return value
-
-
 class _SparseWeights(dict[int, float]):
     """Weights by slot, 0.0 for a slot without one (``weights[slot]`` never raises)."""
 
@@ -108,6 +130,9 @@ class _SparseWeights(dict[int, float]):
 # Up to this many hashing bits the weights are also kept as one flat array of doubles (8 MiB
 # at 20 bits): an index into it is one memory access, a dict lookup several.
 _DENSE_MAX_BITS = 22
+
+# Per site model, distinct words whose delta sums are remembered (~100 bytes each).
+SITE_WORD_CACHE = 4096
 
 # Distinct words whose weight sums are remembered (a few hundred bytes each: ~10 MB when full).
 WORD_CACHE = 32768
@@ -154,7 +179,10 @@ class SpamModel:
     cache_size: int = WORD_CACHE
 
     def __post_init__(self) -> None:
-        self.extractor = FeatureExtractor(self.config, self.cache_size)
+        self._word_memo: Memo[str, _WordWeights] = Memo(self._word_weights, self.cache_size)
+        self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
+        # Parsing attaches each token's weight sums (kept with its chunk): see _score.
+        self.extractor = FeatureExtractor(self.config, self.cache_size, self.word_weights)
         self.weight_of: Callable[[int], float]
         if self.config.bits <= _DENSE_MAX_BITS:
             dense = array.array("d", bytes(8 << self.config.bits))
@@ -163,20 +191,28 @@ class SpamModel:
             self.weights = _DenseWeights(array.array("l", sorted(self.weights)), dense)
         else:
             self.weight_of = _SparseWeights(dict(self.weights)).__getitem__
-        self._word_memo: _Memo[str, _WordWeights] = _Memo(self._word_weights, self.cache_size)
-        self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
 
     def _word_weights(self, tok: str) -> _WordWeights:
         weight_of = self.weight_of
         slots = self.extractor.word(tok)
         unigram = tuple(slot for slot, _ in slots.words)
+        utf8 = tok.encode("utf-8")
         return (
-            len(unigram),
-            len(slots.chars),
-            sum(map(weight_of, unigram)),
-            sum(map(weight_of, map(_FIRST, slots.chars))),
+            tok,
+            len(unigram) + (len(slots.chars) << _SHIFT),
+            complex(sum(map(weight_of, unigram)), sum(map(weight_of, map(_FIRST, slots.chars)))),
             unigram,
+            utf8,
+            # CRC-32 of "b:<word> ", from which the next bigram's slot is one crc32() call
+            zlib.crc32(utf8 + b" ", _PAIR_START),
         )
+
+    def pair_slots(self, per_token: Sequence[_WordWeights]) -> list[int]:
+        """Slots of the bigrams ``b:<previous> <word>`` (= ``extractor.pair_slots(tokens)``)."""
+        crcs = map(
+            zlib.crc32, map(_UTF8, per_token), itertools.chain(_SENTENCE, map(_NEXT, per_token))
+        )
+        return list(map(self.extractor.mask.__and__, crcs))
 
     def clear_caches(self) -> None:
         """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
@@ -202,79 +238,127 @@ class SpamModel:
         return _score(self, parsed, _EMPTY, 0.0, top)
 
 
-# (unigram slot count, char slot count, unigram weight sum, char weight sum, unigram slots)
-_WordWeights = tuple[int, int, float, float, tuple[int, ...]]
+# Per word: (word, unigram slot count + char n-gram slot count << _SHIFT, unigram weight sum +
+# char n-gram weight sum * 1j, unigram slots, UTF-8 of the word, CRC-32 of "b:<word> "). The
+# word comes first (see FeatureExtractor). Packing two counts into an int and two sums into a
+# complex number lets one C-level sum() over a comment's words add up both.
+_WordWeights = tuple[str, int, complex, tuple[int, ...], bytes, int]
+_SHIFT = 40  # a comment would need 2**40 unigram slots to carry into the char count
 _EMPTY: Mapping[int, float] = {}
 _ZEROS = itertools.repeat(0.0)
 _FIRST = operator.itemgetter(0)
-_UNIGRAMS = operator.itemgetter(4)
+_COUNTS = operator.itemgetter(1)
+_SUMS = operator.itemgetter(2)
+_UNIGRAMS = operator.itemgetter(3)
+_UTF8 = operator.itemgetter(4)
+_NEXT = operator.itemgetter(5)
+_REAL = operator.attrgetter("real")
+_PAIR_START = zlib.crc32(b"b:")
+_SENTENCE = (zlib.crc32(b"<s> ", _PAIR_START),)
 _POSITIVE = (0.0).__lt__
 
 
 def _score(
-    model: SpamModel, parsed: Parsed, delta: Mapping[int, float], bias_delta: float, top: int
+    model: SpamModel,
+    parsed: Parsed,
+    delta: Mapping[int, float],
+    bias_delta: float,
+    top: int,
+    word_delta: Callable[[str], float] | None = None,
 ) -> SpamScore:
     """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
 
     ``delta`` may only hold word-group (unigram, bigram) and meta slots; see SiteModel.
+    Column-wise over the words, in C (map/sum/itemgetter), not Python loops; per word the
+    weight sums come from the model's memo.
     """
     cfg = model.config
     weight_of = model.weight_of
-    counts = Counter(parsed.tokens)
-    toks = list(counts)
-    cnts = list(counts.values())
-    pair_slots = parsed.pair_slots
-    n_words = len(pair_slots)
-    n_chars = 0
-    word_sum = 0.0
-    char_sum = 0.0
-    wus: Sequence[float] = ()
-    wcs: Sequence[float] = ()
-    if toks:
-        # Column-wise over the distinct words, in C (map/zip/sum), not a Python loop.
-        nus, ncs, wus, wcs, unigrams = zip(*map(model.word_weights, toks), strict=True)
-        if delta:
-            wus = [w + sum(map(delta.get, u, _ZEROS)) for w, u in zip(wus, unigrams, strict=True)]
-        n_words += sum(map(operator.mul, cnts, nus))
-        n_chars = sum(map(operator.mul, cnts, ncs))
-        word_sum = sum(map(operator.mul, cnts, wus))
-        char_sum = sum(map(operator.mul, cnts, wcs))
+    meta = parsed.meta
+    per_token = parsed.infos or list(map(model.word_weights, parsed.tokens))
+    pair_slots = model.pair_slots(per_token)
+    counts = sum(map(_COUNTS, per_token))
+    n_words = len(pair_slots) + (counts & _LOW)
+    n_chars = counts >> _SHIFT
+    # unigram weight sum (real part) and char n-gram weight sum (imaginary part) per token
+    word_weights: Sequence[complex] = list(map(_SUMS, per_token))
     pair_weights = list(map(weight_of, pair_slots))
-    meta_weights = list(map(weight_of, parsed.meta))
+    meta_weights = list(map(weight_of, meta))
     if delta:
-        pair_weights = list(map(operator.add, pair_weights, map(delta.get, pair_slots, _ZEROS)))
-        meta_weights = list(map(operator.add, meta_weights, map(delta.get, parsed.meta, _ZEROS)))
-    word_sum += sum(pair_weights)
+        get = delta.get
+        if word_delta is not None:
+            deltas: Iterable[float] = map(word_delta, parsed.tokens)
+        else:
+            # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
+            slots = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
+            deltas = map(sum, slots)
+        word_weights = list(map(operator.add, word_weights, deltas))
+        pair_weights = list(map(operator.add, pair_weights, map(get, pair_slots, _ZEROS)))
+        meta_weights = list(map(operator.add, meta_weights, map(get, meta, _ZEROS)))
+    sums = sum(word_weights, 0j)
     wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
     cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
     mv = cfg.meta_scale
-    z = model.bias + bias_delta + wv * word_sum + cv * char_sum + mv * sum(meta_weights)
+    word_sum = sums.real + sum(pair_weights)
+    z = model.bias + bias_delta + wv * word_sum + cv * sums.imag + mv * sum(meta_weights)
     probability = _sigmoid(z)
     verdict = model.verdict(probability)
     if top <= 0:
         return SpamScore(probability, [], verdict)
-    # Reasons in the direction of the verdict: towards spam when held, towards ham otherwise.
-    # A word's contribution includes its spelling (char n-gram) weights.
-    sign = float(-wv if verdict == "ok" else wv)
-    csign = cv * sign / wv if wv else 0.0
-    msign = float(mv if verdict != "ok" else -mv)
-    contributions = [c * (wu * sign + wc * csign) for c, wu, wc in zip(cnts, wus, wcs, strict=True)]
+
+    def explain() -> list[tuple[str, float]]:
+        return _reasons(parsed, word_weights, pair_weights, meta_weights, wv, cv, mv, verdict, top)
+
+    return SpamScore(probability, None, verdict, explain)
+
+
+_LOW = (1 << _SHIFT) - 1
+_ZEROS_EACH = itertools.repeat(_ZEROS)
+_map_floats: Callable[..., Iterable[float]] = map
+
+
+def _reasons(
+    parsed: Parsed,
+    word_weights: Sequence[complex],
+    pair_weights: Sequence[float],
+    meta_weights: Sequence[float],
+    wv: float,
+    cv: float,
+    mv: float,
+    verdict: Verdict,
+    top: int,
+) -> list[tuple[str, float]]:
+    """The ``top`` strongest contributions in the direction of the verdict: towards spam when
+    held, towards ham otherwise. A word's contribution is all its occurrences' and includes
+    its spelling (char n-gram) weights; a bigram or meta feature is named once."""
+    tokens = parsed.tokens
+    counts = collections.Counter(tokens)
+    toks = list(counts)
+    unit = 1.0 if verdict != "ok" else -1.0
+    sign = wv * unit
+    # (u + c*1j) * (wv - cv*1j) has the real part wv*u + cv*c
+    project = complex(sign, -cv * unit).__mul__
+    # The same word has the same weights at each occurrence: the last one stands for all.
+    last = map(dict(zip(tokens, itertools.count())).__getitem__, toks)
+    contributions = list(
+        map(
+            operator.mul,
+            counts.values(),
+            map(_REAL, map(project, map(word_weights.__getitem__, last))),
+        )
+    )
     n_tok = len(contributions)
     n_pair = len(pair_weights)
-    contributions += map(sign.__rmul__, pair_weights)
-    contributions += map(msign.__rmul__, meta_weights)
-    # The candidates: every positive contribution at least as large as the top-th largest.
-    positive = sorted(filter(_POSITIVE, contributions), reverse=True)
-    if len(contributions) > top and len(positive) >= top:
-        keep = positive[top - 1].__le__
-    else:
-        keep = _POSITIVE
-    picked = itertools.compress(itertools.count(), map(keep, contributions))
-    candidates = sorted(((contributions[i], i) for i in picked), reverse=True)
+    contributions += map(sign.__mul__, pair_weights)
+    contributions += map((mv * unit).__mul__, meta_weights)
+    # Strongest first; a name may come twice (a repeated bigram), so a few spare.
+    order = sorted(range(len(contributions)), key=contributions.__getitem__, reverse=True)
     meta_keys = list(parsed.meta.values())
     reasons: list[tuple[str, float]] = []
-    unit = 1.0 if verdict != "ok" else -1.0
-    for c, i in candidates:
+    for i in order:
+        c = contributions[i]
+        if c <= 0.0:
+            break
         if i < n_tok:
             name = f'word "{toks[i]}"'
         elif i < n_tok + n_pair:
@@ -283,9 +367,9 @@ def _score(
             name = describe(meta_keys[i - n_tok - n_pair])
         if all(name != r for r, _ in reasons):
             reasons.append((name, round(c * unit, 4)))
-        if len(reasons) == top:
-            break
-    return SpamScore(probability, reasons, verdict)
+            if len(reasons) == top:
+                break
+    return reasons
 
 
 # --- per-site learning -----------------------------------------------------------------------
@@ -335,6 +419,8 @@ class SiteModel:
     ) -> None:
         self.base = base
         self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
+        # Per word, the sum of this site's delta over its unigram slots; emptied by apply().
+        self._word_delta: Memo[str, float] = Memo(self._unigram_delta, SITE_WORD_CACHE)
         self.bias_delta = bias_delta
         online = base.meta.get("online", {})
         self.learning_rate = float(
@@ -352,7 +438,13 @@ class SiteModel:
         self, text: str, author_name: str = "", website: str | None = None, top: int = 5
     ) -> SpamScore:
         parsed = self.base.extractor.parse(text, author_name, website)
-        return _score(self.base, parsed, self.delta, self.bias_delta, top)
+        return _score(
+            self.base, parsed, self.delta, self.bias_delta, top, self._word_delta.__getitem__
+        )
+
+    def _unigram_delta(self, tok: str) -> float:
+        get = self.delta.get
+        return sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
 
     def learn(
         self, text: str, author_name: str = "", website: str | None = None, *, is_spam: bool
@@ -364,11 +456,14 @@ class SiteModel:
         """
         extractor = self.base.extractor
         parsed = extractor.parse(text, author_name, website)
-        p = _score(self.base, parsed, self.delta, self.bias_delta, 0).probability
+        p = _score(
+            self.base, parsed, self.delta, self.bias_delta, 0, self._word_delta.__getitem__
+        ).probability
         g = 1.0 - p if is_spam else -p * self.ham_factor
         cfg = self.base.config
-        per_token = list(map(self.base.word_weights, parsed.tokens))
-        n_words = len(parsed.pair_slots) + sum(map(len, map(_UNIGRAMS, per_token)))
+        per_token = parsed.infos or list(map(self.base.word_weights, parsed.tokens))
+        pair_slots = self.base.pair_slots(per_token)
+        n_words = len(pair_slots) + (sum(map(_COUNTS, per_token)) & _LOW)
         wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
         mv = cfg.meta_scale * self.meta_factor
         # Added up one occurrence at a time, in this order (a slot may be shared).
@@ -376,7 +471,7 @@ class SiteModel:
         get = values.get
         for slot in itertools.chain.from_iterable(map(_UNIGRAMS, per_token)):
             values[slot] = get(slot, 0.0) + wv
-        for slot in parsed.pair_slots:
+        for slot in pair_slots:
             values[slot] = get(slot, 0.0) + wv
         for slot in parsed.meta:
             values[slot] = get(slot, 0.0) + mv
@@ -393,6 +488,7 @@ class SiteModel:
     def apply(self, update: Update) -> None:
         """Add an update (``apply(update.negated())`` undoes it exactly)."""
         delta = self.delta
+        self._word_delta.clear()
         for slot, step in update.weights.items():
             value = max(-_MAX_DELTA, min(_MAX_DELTA, delta.get(slot, 0.0) + step))
             if value:

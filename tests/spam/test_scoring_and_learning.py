@@ -107,3 +107,38 @@ def test_learning_is_deterministic(small_model: SpamModel) -> None:
     for text, label in ((SPAMMY, True), (HAMMY, False), (SPAMMY, True)):
         assert a.learn(text, is_spam=label) == b.learn(text, is_spam=label)
     assert a.delta == b.delta
+
+
+def test_site_score_equals_explicit_dot_product_with_delta(small_model: SpamModel) -> None:
+    """The fast path (per-word sums, bigram slots from per-word CRCs, delta folded in) gives
+    the explicit dot product over the training-time feature vector, links and markup too."""
+    import math
+
+    site = SiteModel(small_model)
+    many_links = " ".join(f"see site{i}.example.com now" for i in range(7))
+    texts = (SPAMMY, HAMMY, many_links, 'Nice<br />see <a href="http://x.tk/a">here</a> &amp; ok')
+    for i, text in enumerate(texts):
+        site.learn(text, "Author 7", is_spam=i % 2 == 0)
+    for text in (
+        *texts,
+        "\u00dcn\u00efc\u00f6d\u00e9 \uff26\uff55\uff4c\uff4c words, words, words",
+    ):
+        feats = small_model.features(text, "Author 7")
+        z = small_model.bias + site.bias_delta
+        for slot, value in feats.values.items():
+            z += (small_model.weights.get(slot, 0.0) + site.delta.get(slot, 0.0)) * value
+        got = site.score(text, "Author 7").probability
+        assert got == pytest.approx(1 / (1 + math.exp(-z)), rel=1e-9, abs=1e-12)
+
+
+def test_reasons_are_fixed_at_scoring_time(small_model: SpamModel) -> None:
+    """Reasons are worked out on first use, from the weights at scoring time."""
+    site = SiteModel(small_model)
+    lazy = site.score(SPAMMY)
+    eager = site.score(SPAMMY)
+    expected = eager.top_features
+    for _ in range(3):
+        site.learn(SPAMMY, is_spam=lazy.verdict == "ok")
+    assert lazy.top_features == expected
+    assert lazy == eager
+    assert small_model.score(SPAMMY, top=0).top_features == []

@@ -392,7 +392,7 @@ class FeatureExtractor:
         self.word: Callable[[str], WordSlots] = lru_cache(maxsize=min(cache_size, 4096))(
             self._word_slots
         )
-        # Whitespace-separated chunks (a few hundred bytes each: ~5 MB when full at 16,384).
+        # Whitespace-separated chunks (a few hundred bytes each), cache_size // 2 of them.
         # ``word_info`` (the scoring model's per-word weight sums) is looked up once per token
         # when a chunk is first seen and kept with it: a parsed comment carries it per token.
         # It must return a tuple whose first item is the token itself.

@@ -134,8 +134,11 @@ _DENSE_MAX_BITS = 22
 # Per site model, distinct words whose delta sums are remembered (~100 bytes each).
 SITE_WORD_CACHE = 4096
 
-# Distinct words whose weight sums are remembered (a few hundred bytes each: ~10 MB when full).
-WORD_CACHE = 32768
+# Distinct words whose weight sums are remembered (a few hundred bytes each), and half as many
+# whitespace-separated chunks. Filled, the word and chunk caches held ~52 MB at 32,768 (a
+# worker then peaked at 158-163 MB in the Isso comparison) and ~41 MB at 16,384
+# (docs/performance.md); the scoring time was the same within this machine's noise.
+WORD_CACHE = 16384
 
 
 class _DenseWeights(Mapping[int, float]):

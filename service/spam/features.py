@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -323,10 +323,12 @@ _V = TypeVar("_V")
 
 
 class Memo(dict[_K, _V], Generic[_K, _V]):
-    """``memo[key]`` is ``compute(key)``, remembered; emptied when it holds ``maxsize`` entries.
+    """``memo[key]`` is ``compute(key)``, remembered; when it holds ``maxsize`` entries the
+    older half (in insertion order) is dropped.
 
     A plain dict hit (no LRU bookkeeping) is what keeps the per-word and per-chunk lookups
-    cheap; emptying at once instead of evicting one by one keeps a miss cheap too.
+    cheap; dropping half at once instead of evicting one by one keeps a miss cheap too, and
+    the newer half (frequent words come back soon) keeps the cache warm after the drop.
     """
 
     def __init__(self, compute: Callable[[_K], _V], maxsize: int) -> None:
@@ -336,7 +338,8 @@ class Memo(dict[_K, _V], Generic[_K, _V]):
 
     def __missing__(self, key: _K) -> _V:
         if len(self) >= self.maxsize:
-            self.clear()
+            for old in list(islice(self, len(self) // 2 or 1)):
+                del self[old]
         value = self[key] = self.compute(key)
         return value
 

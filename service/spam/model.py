@@ -135,9 +135,11 @@ _DENSE_MAX_BITS = 22
 SITE_WORD_CACHE = 4096
 
 # Distinct words whose weight sums are remembered (a few hundred bytes each), and half as many
-# whitespace-separated chunks. Filled, the word and chunk caches held ~52 MB at 32,768 (a
-# worker then peaked at 158-163 MB in the Isso comparison) and ~41 MB at 16,384
-# (docs/performance.md); the scoring time was the same within this machine's noise.
+# whitespace-separated chunks; a full cache drops its older half. In isolation the filled
+# caches held ~52 MB at 32,768 words, ~41 MB at 16,384 and ~27 MB at 8,192; a server worker
+# after 4,600 benchmark posts was at 140 MB with 16,384 and 138 MB with 8,192 (start-up peak
+# 144 MB either way), while 8,192 made the synthetic scoring bench (~15,000 distinct words)
+# miss its cache on most words (docs/performance.md).
 WORD_CACHE = 16384
 
 

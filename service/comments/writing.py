@@ -91,18 +91,19 @@ def _replay(
         column="edit_token",
         row_id=record.id,
     )
-    return _created(comment, token, ctx)
+    return _created(preview_public(comment), comment.status, comment.reason, token, ctx)
 
 
-def _created(comment: Comment, token: str, ctx: WriteContext) -> CommentCreated:
-    assert comment.id is not None
+def _created(
+    public: CommentPublic, status: str, reason: str, token: str, ctx: WriteContext
+) -> CommentCreated:
     return CommentCreated(
-        id=comment.id,
-        status=comment.status,
+        id=public.id,
+        status=status,
         edit_token=token,
-        editable_until=comment.created_at + ctx.edit_window,
-        reason=comment.reason,
-        comment=preview_public(comment),
+        editable_until=public.created_at + ctx.edit_window,
+        reason=reason,
+        comment=public,
     )
 
 
@@ -453,24 +454,18 @@ def _store(
         _remember(sql, vault, site_id, comment_id, token, data, ctx)
     if commit:
         session.commit()
-    return CommentCreated(
+    public = CommentPublic(
         id=comment_id,
-        status=status.value,
-        edit_token=token,
-        editable_until=ctx.now + ctx.edit_window,
-        reason=reason,
-        comment=CommentPublic(
-            id=comment_id,
-            parent_id=parent.id if parent else None,
-            author_name=data.author_name,
-            website=data.website,
-            html=prepared.html,
-            created_at=ctx.now,
-            edited_at=None,
-            avatar=avatar,
-            reply_count=0,
-        ),
+        parent_id=parent.id if parent else None,
+        author_name=data.author_name,
+        website=data.website,
+        html=prepared.html,
+        created_at=ctx.now,
+        edited_at=None,
+        avatar=avatar,
+        reply_count=0,
     )
+    return _created(public, status.value, reason, token, ctx)
 
 
 def _remember(

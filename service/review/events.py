@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from service.comments.store import Sql
 from service.review.models import Actor, ModerationEvent
@@ -17,63 +16,47 @@ from service.review.models import Actor, ModerationEvent
 GENESIS = "0" * 64
 
 
-def _canonical(event: ModerationEvent) -> bytes:
-    return canonical(
-        site_id=event.site_id,
-        comment_id=event.comment_id,
-        actor=event.actor,
-        moderator_id=event.moderator_id,
-        action=event.action,
-        from_status=event.from_status,
-        to_status=event.to_status,
-        reason=event.reason,
-        details=event.details,
-        created_at=event.created_at,
-        prev_hash=event.prev_hash,
-    )
+# What an event's hash covers: every column but the id and the hash itself.
+_HASHED = (
+    "site_id",
+    "comment_id",
+    "actor",
+    "moderator_id",
+    "action",
+    "from_status",
+    "to_status",
+    "reason",
+    "details",
+    "created_at",
+    "prev_hash",
+)
 
 
-def canonical(
-    *,
-    site_id: int,
-    comment_id: int | None,
-    actor: str,
-    moderator_id: int | None,
-    action: str,
-    from_status: str | None,
-    to_status: str | None,
-    reason: str,
-    details: dict[str, Any],
-    created_at: datetime,
-    prev_hash: str,
-) -> bytes:
-    """The bytes an event's hash covers: every field but the id and the hash itself."""
-    payload = {
-        "site_id": site_id,
-        "comment_id": comment_id,
-        "actor": actor,
-        "moderator_id": moderator_id,
-        "action": action,
-        "from_status": from_status,
-        "to_status": to_status,
-        "reason": reason,
-        "details": details,
-        "created_at": created_at.isoformat(),
-        "prev_hash": prev_hash,
-    }
+def _canonical(fields: Mapping[str, Any]) -> bytes:
+    payload = {name: fields[name] for name in _HASHED}
+    payload["created_at"] = fields["created_at"].isoformat()
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
 def event_hash(event: ModerationEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    return hashlib.sha256(_canonical({name: getattr(event, name) for name in _HASHED})).hexdigest()
 
 
-def _lock_site_chain(session: Session, site_id: int) -> None:
+def _lock_site_chain(sql: Sql, site_id: int) -> None:
     # Two PostgreSQL workers appending for one site must not both read the same tail.
     # SQLite needs nothing: writes already run under BEGIN IMMEDIATE.
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7311, :site)"), {"site": site_id})
+    if sql.postgres:
+        sql.run("SELECT pg_advisory_xact_lock(7311, :site)", {"site": site_id})
+
+
+def _chain_tail(sql: Sql, site_id: int) -> str:
+    """The hash the site's next event links to, under the site's chain lock."""
+    _lock_site_chain(sql, site_id)
+    tail = sql.one(
+        "SELECT row_hash FROM moderation_events WHERE site_id = :site ORDER BY id DESC LIMIT 1",
+        {"site": site_id},
+    )
+    return str(tail[0]) if tail is not None else GENESIS
 
 
 def append_event(
@@ -90,13 +73,8 @@ def append_event(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> ModerationEvent:
-    _lock_site_chain(session, site_id)
-    tail = session.exec(
-        select(ModerationEvent.row_hash)
-        .where(ModerationEvent.site_id == site_id)
-        .order_by(col(ModerationEvent.id).desc())
-        .limit(1)
-    ).first()
+    session.flush()  # events added earlier in this transaction are part of the chain
+    prev_hash = _chain_tail(Sql(session), site_id)
     event = ModerationEvent(
         site_id=site_id,
         comment_id=comment_id,
@@ -108,7 +86,7 @@ def append_event(
         reason=reason,
         details=details or {},
         created_at=at,
-        prev_hash=tail or GENESIS,
+        prev_hash=prev_hash,
         row_hash="",
     )
     event.row_hash = event_hash(event)
@@ -131,13 +109,6 @@ def append_event_sql(
 ) -> None:
     """``append_event`` for the comment write path (service.comments.store): the same row,
     the same chain, without the ORM."""
-    if sql.postgres:
-        sql.run("SELECT pg_advisory_xact_lock(7311, :site)", {"site": site_id})
-    tail = sql.one(
-        "SELECT row_hash FROM moderation_events WHERE site_id = :site ORDER BY id DESC LIMIT 1",
-        {"site": site_id},
-    )
-    prev_hash = tail[0] if tail is not None else GENESIS
     fields: dict[str, Any] = {
         "site_id": site_id,
         "comment_id": comment_id,
@@ -149,9 +120,9 @@ def append_event_sql(
         "reason": reason,
         "details": details or {},
         "created_at": at,
-        "prev_hash": prev_hash,
+        "prev_hash": _chain_tail(sql, site_id),
     }
-    row_hash = hashlib.sha256(canonical(**fields)).hexdigest()
+    row_hash = hashlib.sha256(_canonical(fields)).hexdigest()
     sql.run(
         "INSERT INTO moderation_events (site_id, comment_id, actor, moderator_id, action,"
         " from_status, to_status, reason, details, created_at, prev_hash, row_hash)"

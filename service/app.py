@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute
 
 from service import __version__
 from service.clock import Clock, system_clock
+from service.comments.fastpath import CachedPages
+from service.comments.router import list_comments
 from service.comments.router import router as comments_router
 from service.db import Database
 from service.errors import install_error_handlers
@@ -84,12 +87,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
-    # Outermost first: headers on everything, then CORS, then the size limit.
+    # Outermost last: the request log, headers on everything, then CORS, then the size limit,
+    # and innermost the unchanged-page answer (it needs all of the others' work).
+    app.add_middleware(
+        CachedPages, state=app.state.margin, route=_route(comments_router, list_comments)
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SiteCORS, sites=sites)
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestLog)
     return app
+
+
+def _route(router: APIRouter, endpoint: Callable[..., object]) -> BaseRoute:
+    return next(r for r in router.routes if getattr(r, "endpoint", None) is endpoint)
 
 
 def spam_model(path: Path | None) -> SpamModel:

@@ -14,7 +14,7 @@ from service import backup
 from service.clock import system_clock
 from service.db import Database
 from service.errors import MarginError
-from service.migrate import upgrade
+from service.migrate import upgrade, upgrade_in_child
 from service.moderators.service import create_moderator
 from service.observability import configure_logging
 from service.privacy import cli as privacy_cli
@@ -52,7 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         spam_model(settings.spam_model)  # the same: a broken model file stops the start
     if not args.no_migrate:
-        upgrade(settings.database_url)
+        # In a child process: the serving process (the only worker, with --workers 1) then
+        # never imports Alembic, Mako and Pygments (~10 MB each worker would carry).
+        status = upgrade_in_child(settings.database_url)
+        if status != 0:
+            return status
     if settings.demo or args.demo:
         from service.demo import seed_demo
 

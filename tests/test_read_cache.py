@@ -3,6 +3,7 @@ another worker changed the thread."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
@@ -69,3 +70,45 @@ def test_two_workers_never_serve_a_stale_page(
         )
         assert other.get(URL, params={"thread": THREAD}).json()["comments"] == []
     other_app.state.margin.db.dispose()
+
+
+def test_an_unchanged_page_is_answered_before_routing_with_the_same_answer(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeated request for a page nothing has changed since is answered by
+    service.comments.fastpath (SQLite) with exactly the route's answer: body, ETag, caching,
+    CORS and security headers, 304 on a matching If-None-Match; any commit sends it back to
+    the route, and a request the route never validated is still refused by it."""
+    make_site(db)
+    post_comment(client, body="first")
+    routed: list[bytes] = []
+    pages = client.app.state.margin.pages  # type: ignore[attr-defined]
+    learn = pages.learn
+    monkeypatch.setattr(
+        pages, "learn", lambda slug, query, key: (routed.append(query), learn(slug, query, key))
+    )
+    headers = {"Origin": ORIGIN}
+    query = {"thread": THREAD, "limit": "10"}
+    first = client.get(URL, params=query, headers=headers)
+    second = client.get(URL, params=query, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert {k: v for k, v in second.headers.items() if k != "x-request-id"} == {
+        k: v for k, v in first.headers.items() if k != "x-request-id"
+    }
+    assert second.headers["access-control-allow-origin"] == ORIGIN
+    assert second.headers["x-content-type-options"] == "nosniff"
+    not_modified = client.get(
+        URL, params=query, headers={**headers, "If-None-Match": first.headers["etag"]}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    if db.is_sqlite:
+        assert len(routed) == 1  # the second and the 304 never reached the route
+    post_comment(client, body="second")  # a commit: the next request is validated again
+    after = client.get(URL, params=query, headers=headers)
+    assert ["first" in c["html"] for c in after.json()["comments"]] == [True, False]
+    assert after.headers["etag"] != first.headers["etag"]
+    if db.is_sqlite:
+        assert len(routed) == 2
+    assert client.get(URL, params={"thread": THREAD, "limit": "0"}).status_code == 422

@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from sqlmodel import Session, select
+from starlette import status
+from starlette.responses import Response
 
 from service.comments.models import Thread
 
@@ -40,6 +42,9 @@ class PageCache:
         # (site slug, params) -> (data version it was validated at, ETag, body): SQLite only.
         self._fresh: OrderedDict[Hashable, tuple[int, str, bytes]] = OrderedDict()
         self._fresh_bytes = 0
+        # (site slug, raw query string) -> the fresh key its validated parameters gave: lets
+        # service.comments.fastpath answer a request it has seen before without routing it.
+        self._requests: OrderedDict[tuple[str, bytes], Hashable] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
@@ -68,6 +73,24 @@ class PageCache:
             self._fresh.move_to_end(key)
             return hit[1], hit[2]
 
+    def fresh_for_request(
+        self, slug: str, query: bytes, data_version: int
+    ) -> tuple[str, bytes] | None:
+        """:meth:`fresh` for a raw request that was validated before (see :meth:`learn`)."""
+        key = self._requests.get((slug, query))
+        return None if key is None else self.fresh(key, data_version)
+
+    def learn(self, slug: str, query: bytes, key: Hashable) -> None:
+        """Record which fresh key a request's query string was validated into. The mapping
+        never goes stale: it depends on nothing but the two strings."""
+        request = (slug, query)
+        if request in self._requests:
+            return
+        with self._lock:
+            self._requests[request] = key
+            while len(self._requests) > self.max_entries:
+                self._requests.popitem(last=False)
+
     def remember(self, key: Hashable, data_version: int, etag: str, body: bytes) -> None:
         with self._lock:
             old = self._fresh.pop(key, None)
@@ -82,7 +105,16 @@ class PageCache:
         with self._lock:
             self._entries.clear()
             self._fresh.clear()
+            self._requests.clear()
             self._bytes = self._fresh_bytes = 0
+
+
+def page_response(etag: str, body: bytes | None, if_none_match: str) -> Response:
+    """A thread page, or 304 when the client holds this version (None: known to be current)."""
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if body is None or etag in if_none_match:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 def thread_version(session: Session, site_id: int, key: str) -> int:

@@ -65,20 +65,14 @@ async def list_comments(
     if_none_match = request.headers.get("if-none-match", "")
     data_version = state.db.data_version()
     if data_version is not None:
+        state.pages.learn(site, request.scope["query_string"], (site, params))
         hit = state.pages.fresh((site, params), data_version)
         if hit is not None:
-            return _page_response(hit[0], hit[1], if_none_match)
+            return cache.page_response(hit[0], hit[1], if_none_match)
     etag, body = await run_in_threadpool(
         _load_page, state, site, params, data_version, if_none_match
     )
-    return _page_response(etag, body, if_none_match)
-
-
-def _page_response(etag: str, body: bytes | None, if_none_match: str) -> Response:
-    headers = {"ETag": etag, "Cache-Control": cache.CACHE_CONTROL}
-    if body is None or etag in if_none_match:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(content=body, media_type="application/json", headers=headers)
+    return cache.page_response(etag, body, if_none_match)
 
 
 def _load_page(

@@ -248,7 +248,7 @@ def _prepare(
 
 
 def submit(
-    session: Session,
+    session: Session | None,
     *,
     site: Site,
     data: CommentCreate,
@@ -262,10 +262,12 @@ def submit(
     read session: on SQLite no write lock is held meanwhile); the write transaction then
     only re-checks what another writer may have changed and inserts, in plain SQL
     (service.comments.store). With ``committer`` (SQLite) that transaction is shared with
-    the other comments submitted meanwhile (service.groupcommit) and ``session`` is unused."""
+    the other comments submitted meanwhile (service.groupcommit) and ``session`` may be None."""
     assert site.id is not None
+    read_with = reader or session
+    assert read_with is not None, "a read or a write session is needed"
     prepared = _prepare(
-        reader or session, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
+        read_with, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
     )
     if reader is not None:
         reader.rollback()  # end the read snapshot before queuing for the write lock
@@ -274,6 +276,7 @@ def submit(
         return committer.run(
             lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
         )
+    assert session is not None, "without a group commit, a write session is needed"
     try:
         try:
             return _store(session, site.id, data, prepared, vault, ctx, commit=True)

@@ -392,7 +392,7 @@ class FeatureExtractor:
         # A word's slots hold every character n-gram with its key (a few KB a word): scoring
         # remembers per-word weight sums instead (SpamModel), so this cache only has to serve
         # repeats within a comment and learning (1,024 words: ~4 MB; 4,096 held ~9 MB more of a
-    # worker after 3,000 posts, for no scoring gain). Full at 65,536 words: ~200 MB.
+        # worker after 3,000 posts, for no scoring gain). Full at 65,536 words: ~200 MB.
         self.word: Callable[[str], WordSlots] = lru_cache(maxsize=min(cache_size, 1024))(
             self._word_slots
         )

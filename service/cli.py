@@ -80,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # than uvicorn's default 5 s before it is declared dead and restarted.
         timeout_worker_healthcheck=60,
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # holds memory; 16 instead of anyio's 40 took a worker's peak under the benchmark from 154 to
     # 142 MB with higher throughput (SQLite writers queue on one connection anyway).
     request_threads: int = Field(default=16, ge=2, le=400)
+    # How long an idle client connection stays open. uvicorn's 5 s default is shorter than the
+    # idle timeout of most proxies and load balancers (60 s is common) and of pooled clients: a
+    # request sent on a connection the server is just closing fails with "server disconnected"
+    # (seen once under load in the benchmark). Keep it above the proxy's.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # How long a SQLite writer waits for the lock before the request answers 503.
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=50, le=120_000)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -65,3 +67,20 @@ def test_limits_and_cache_hold_across_workers(database_url: str, tmp_path: Path)
 
     with live_server(database_url, tmp_path / "keys.json", workers=2) as base:
         run_async(lambda: scenario(base))
+
+
+@pytest.mark.slow
+def test_an_idle_connection_outlives_uvicorns_five_second_default(tmp_path: Path) -> None:
+    """A client or proxy reusing an idle keep-alive connection is not cut off after 5 s
+    (MARGIN_KEEP_ALIVE_SECONDS, default 75): a request racing the server's close would fail
+    with "server disconnected" (a proxy would answer 502)."""
+    url = f"sqlite:///{tmp_path / 'idle.db'}"
+    with live_server(url, tmp_path / "keys.json") as base:
+        port = int(base.rsplit(":", 1)[1])
+        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(request)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(6.5)
+            conn.sendall(request)
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")

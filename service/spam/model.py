@@ -23,6 +23,7 @@ import json
 import math
 import operator
 import random
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -612,7 +613,9 @@ def load_model(path: Path | str, *, names: bool = True) -> SpamModel:
         except (OSError, EOFError, zlib.error) as exc:
             raise _fail(path, f"corrupt or truncated gzip data ({exc})") from None
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        del raw  # the text is all that is needed now (the load's peak is the worker's)
+        doc, weight_rows = _read_document(text)
     except UnicodeDecodeError:
         raise _fail(path, "not UTF-8 text (corrupt file?)") from None
     except json.JSONDecodeError as exc:
@@ -635,8 +638,8 @@ def load_model(path: Path | str, *, names: bool = True) -> SpamModel:
     spam = _number(path, thresholds.get("spam"), "thresholds.spam")
     if not 0.0 < hold <= spam < 1.0:
         raise _fail(path, f"thresholds must satisfy 0 < hold <= spam < 1, got {hold}, {spam}")
-    rows = doc.get("weights")
-    if not isinstance(rows, list):
+    rows = weight_rows if weight_rows is not None else doc.get("weights")
+    if not isinstance(rows, (list, _Rows)):
         raise _fail(path, '"weights" must be a list of [slot, weight, feature] rows')
     if doc.get("n_weights") != len(rows):
         raise _fail(
@@ -669,8 +672,93 @@ def load_model(path: Path | str, *, names: bool = True) -> SpamModel:
     for key in ("learning_rate", "bias_rate", "ham_factor", "meta_factor"):
         if key in online:
             _number(path, online[key], f"online.{key}")
-    del doc, rows  # the parsed document is the load's peak; free it before building
+    del doc, rows, weight_rows, text  # the parsed document: free it before building
     return SpamModel(config, weights, bias, hold, spam, kept_names, meta)
+
+
+_JSON = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    match = _SPACE.match(text, pos)  # always matches (possibly empty)
+    return match.end() if match else pos
+
+
+class _Rows:
+    """The ``"weights"`` array of a model file, decoded one row at a time when iterated: as
+    Python lists the ~100,000 rows would be about 20 MB at once, which was the peak of a
+    worker's memory (the whole model then takes ~9 MB)."""
+
+    def __init__(self, text: str, start: int, count: int) -> None:
+        self.text, self.start, self.count = text, start, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Any]:
+        return (row for row, _ in _array_items(self.text, self.start))
+
+
+def _array_items(text: str, pos: int) -> Iterator[tuple[Any, int]]:
+    """Each element of the JSON array starting at ``text[pos] == "["``, with the position after
+    it and its whitespace; when the iteration ends, the closing ``]`` is at the last position.
+    Raises json.JSONDecodeError as json.loads would."""
+    pos = _skip_space(text, pos + 1)
+    if text.startswith("]", pos):
+        return
+    while True:
+        item, pos = _JSON.raw_decode(text, pos)
+        pos = _skip_space(text, pos)
+        yield item, pos
+        if text.startswith(",", pos):
+            pos = _skip_space(text, pos + 1)
+        elif not text.startswith("]", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        else:
+            return
+
+
+def _read_document(text: str) -> tuple[dict[str, Any], _Rows | None]:
+    """``json.loads(text)`` for a model file, except that a ``"weights"`` array is checked and
+    counted but left in the text, to be decoded row by row (:class:`_Rows`)."""
+    pos = _skip_space(text, 0)
+    if not text.startswith("{", pos):
+        return json.loads(text), None  # not an object: json.loads gives the value or the error
+    doc: dict[str, Any] = {}
+    rows = None
+    first = True
+    pos = _skip_space(text, pos + 1)
+    while not text.startswith("}", pos):
+        if not first:
+            if not text.startswith(",", pos):
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+            pos = _skip_space(text, pos + 1)
+        first = False
+        if not text.startswith('"', pos):
+            raise json.JSONDecodeError("Expecting property name in double quotes", text, pos)
+        key, pos = _JSON.raw_decode(text, pos)
+        pos = _skip_space(text, pos)
+        if not text.startswith(":", pos):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+        pos = _skip_space(text, pos + 1)
+        if key == "weights" and text.startswith("[", pos):
+            start, count = pos, 0
+            closing = _skip_space(text, pos + 1)  # where "]" is when the array is empty
+            for count, (_, closing) in enumerate(_array_items(text, start), 1):  # noqa: B007
+                pass
+            rows = _Rows(text, start, count)
+            doc.pop(key, None)
+            pos = _skip_space(text, closing + 1)
+        else:
+            doc[key], pos = _JSON.raw_decode(text, pos)
+            pos = _skip_space(text, pos)
+            if key == "weights":
+                rows = None  # a later member of the same name wins, as in json.loads
+    after = _skip_space(text, pos + 1)
+    if after != len(text):
+        raise json.JSONDecodeError("Extra data", text, after)
+    return doc, rows
 
 
 def _load_config(path: Path, raw: Any) -> FeatureConfig:

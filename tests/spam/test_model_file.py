@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from service.spam import evaluation
 from service.spam.cli import DEFAULT_MODEL, train
 from service.spam.data import Example
-from service.spam.model import ModelError, dump_model, load_model
+from service.spam.model import ModelError, _read_document, dump_model, load_model
 
 
 def _write_sources(tmp_path: Path, sources: list[list[Example]]) -> list[Path]:
@@ -155,3 +156,52 @@ def test_fit_is_deterministic_in_memory(small_sources: list[list[Example]]) -> N
     b = evaluation.fit([s[:40] for s in small_sources], seed=3, training={"epochs": 2})
     assert a.weights == b.weights
     assert a.bias == b.bias
+
+
+def test_the_model_file_is_read_as_json_loads_reads_it() -> None:
+    """The loader leaves the weight rows in the text and decodes them one at a time (a
+    worker's memory peak was the ~100,000 rows as lists); it must read every document exactly
+    as json.loads does, and refuse every document json.loads refuses."""
+    text = gzip.decompress(DEFAULT_MODEL.read_bytes()).decode("utf-8")
+    doc, rows = _read_document(text)
+    expected = json.loads(text)
+    assert rows is not None and len(rows) == len(expected["weights"])
+    assert list(rows) == expected.pop("weights")
+    assert doc == expected
+    cases = [
+        "{}",
+        ' { "weights" : [ ] } ',
+        '{"a": 1, "weights": [[1, 2.5, "x"]] , "b": [1]}',
+        '{"weights": 5}',
+        '{"weights": [[1, 2, "x"]], "weights": {"a": 1}}',
+        '{"weights": {"a": 1}, "weights": [[3, 4, ""]]}',
+        "[1, 2]",
+        '{"a": 1,}',
+        '{"a": 1',
+        '{"weights": [1, 2',
+        '{"weights": [1, 2]} x',
+        '{"weights": [1 2]}',
+        '{"weights": [[1, 2, "x"],]}',
+        '{"weights": [,]}',
+        "{a: 1}",
+        "",
+    ]
+    rng = random.Random(5)
+    sample = text[:3000]
+    for _ in range(300):  # damaged copies of a real file's start and of a small document
+        source = rng.choice([sample, '{"weights": [[1, 2, "x"], [3, 4, "y"]], "n": 2}'])
+        at = rng.randrange(len(source))
+        cases.append(
+            source[:at] + rng.choice(["", ",", "]", "[", "}", '"', " "]) + source[at + 1 :]
+        )
+    for case in cases:
+        try:
+            wanted = json.loads(case)
+        except json.JSONDecodeError:
+            with pytest.raises(json.JSONDecodeError):
+                _read_document(case)
+            continue
+        got, got_rows = _read_document(case)
+        if got_rows is not None:
+            got = {**got, "weights": list(got_rows)}
+        assert got == wanted, case

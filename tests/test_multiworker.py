@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+import http.client
 import time
 from pathlib import Path
 
@@ -77,10 +77,14 @@ def test_an_idle_connection_outlives_uvicorns_five_second_default(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'idle.db'}"
     with live_server(url, tmp_path / "keys.json") as base:
         port = int(base.rsplit(":", 1)[1])
-        request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(request)
-            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/healthz")
+            assert conn.getresponse().read() == b'{"status":"ok"}'
+            sock = conn.sock
             time.sleep(6.5)
-            conn.sendall(request)
-            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+            conn.request("GET", "/healthz")  # on the same connection: a closed one would fail
+            assert conn.sock is sock
+            assert conn.getresponse().read() == b'{"status":"ok"}'
+        finally:
+            conn.close()

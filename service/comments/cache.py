@@ -18,11 +18,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette import status
 from starlette.responses import Response
 
-from service.comments.models import Thread
+from service.comments.store import Sql
+
+# thread key, limit, cursor, sort, root: a page request's validated parameters
+PageParams = tuple[str, int, str | None, str, int | None]
 
 CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 # Rendered pages kept per worker, by bytes (each of the two maps below; they mostly share the
@@ -42,9 +45,9 @@ class PageCache:
         # (site slug, params) -> (data version it was validated at, ETag, body): SQLite only.
         self._fresh: OrderedDict[Hashable, tuple[int, str, bytes]] = OrderedDict()
         self._fresh_bytes = 0
-        # (site slug, raw query string) -> the fresh key its validated parameters gave: lets
+        # (site slug, raw query string) -> the parameters the route validated it into: lets
         # service.comments.fastpath answer a request it has seen before without routing it.
-        self._requests: OrderedDict[tuple[str, bytes], Hashable] = OrderedDict()
+        self._requests: OrderedDict[tuple[str, bytes], PageParams] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
@@ -73,21 +76,18 @@ class PageCache:
             self._fresh.move_to_end(key)
             return hit[1], hit[2]
 
-    def fresh_for_request(
-        self, slug: str, query: bytes, data_version: int
-    ) -> tuple[str, bytes] | None:
-        """:meth:`fresh` for a raw request that was validated before (see :meth:`learn`)."""
-        key = self._requests.get((slug, query))
-        return None if key is None else self.fresh(key, data_version)
+    def params_for(self, slug: str, query: bytes) -> PageParams | None:
+        """The parameters this raw query string was validated into before (see :meth:`learn`)."""
+        return self._requests.get((slug, query))
 
-    def learn(self, slug: str, query: bytes, key: Hashable) -> None:
-        """Record which fresh key a request's query string was validated into. The mapping
-        never goes stale: it depends on nothing but the two strings."""
+    def learn(self, slug: str, query: bytes, params: PageParams) -> None:
+        """Record what a request's query string was validated into. The mapping never goes
+        stale: it depends on nothing but the strings."""
         request = (slug, query)
         if request in self._requests:
             return
         with self._lock:
-            self._requests[request] = key
+            self._requests[request] = params
             while len(self._requests) > self.max_entries:
                 self._requests.popitem(last=False)
 
@@ -118,10 +118,14 @@ def page_response(etag: str, body: bytes | None, if_none_match: str) -> Response
 
 
 def thread_version(session: Session, site_id: int, key: str) -> int:
-    version = session.exec(
-        select(Thread.version).where(Thread.site_id == site_id, Thread.key == key)
-    ).first()
-    return -1 if version is None else version
+    """The thread's version (-1: no such thread yet). Asked on every page request that the
+    before-routing answer cannot serve (every request on PostgreSQL), so in plain SQL: through
+    the ORM this one indexed look-up cost several times the query (service.comments.store)."""
+    row = Sql(session).one(
+        "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
+        {"site_id": site_id, "key": key},
+    )
+    return -1 if row is None else int(row[0])
 
 
 def etag_for(site_id: int, version: int, params: tuple[object, ...]) -> str:

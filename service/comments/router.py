@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
-from service.comments import cache, flagging, reading, rendering, spamcheck, writing
+from service.comments import flagging, pages, reading, rendering, spamcheck, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
 from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
@@ -63,48 +62,8 @@ async def list_comments(
     # thread hop, no query); anything else takes one trip to the thread pool.
     state = state_of(request)
     params = (thread, limit, cursor, sort.value, root)
-    if_none_match = request.headers.get("if-none-match", "")
-    data_version = state.db.data_version()
-    if data_version is not None:
-        state.pages.learn(site, request.scope["query_string"], (site, params))
-        hit = state.pages.fresh((site, params), data_version)
-        if hit is not None:
-            return cache.page_response(hit[0], hit[1], if_none_match)
-    etag, body = await run_in_threadpool(
-        _load_page, state, site, params, data_version, if_none_match
-    )
-    return cache.page_response(etag, body, if_none_match)
-
-
-def _load_page(
-    state: AppState,
-    slug: str,
-    params: tuple[str, int, str | None, str, int | None],
-    data_version: int | None,
-    if_none_match: str,
-) -> tuple[str, bytes | None]:
-    """Validate by thread version; render on a miss. None as the body: the client's is current."""
-    site = state.sites.get(slug)
-    assert site.id is not None
-    thread, limit, cursor, sort, root = params
-    with state.db.read() as session:
-        version = cache.thread_version(session, site.id, thread)
-        etag = cache.etag_for(site.id, version, params)
-        if etag in if_none_match:
-            return etag, None
-
-        def render() -> bytes:
-            page = reading.list_thread(
-                session, site, thread, limit=limit, cursor=cursor, sort=Sort(sort), root=root
-            )
-            return page.model_dump_json().encode()
-
-        body = state.pages.get_or_render((site.id, version, params), render)
-    if data_version is not None:
-        # data_version was read before the version query: a commit in between only makes
-        # the next request validate again.
-        state.pages.remember((slug, params), data_version, etag, body)
-    return etag, body
+    state.pages.learn(site, request.scope["query_string"], params)
+    return await pages.answer(state, site, params, request.headers.get("if-none-match", ""))
 
 
 @router.post("/comments", status_code=status.HTTP_201_CREATED, response_model=CommentCreated)

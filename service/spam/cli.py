@@ -78,15 +78,28 @@ def evaluate(
     return result
 
 
-def crossval(seed: int = 1, folds: int = 10, online: bool = True) -> dict[str, Any]:
+def crossval(
+    seed: int = 1,
+    folds: int = 10,
+    online: bool = True,
+    jobs: int = 1,
+    nested: bool = False,
+    bags: int = 1,
+) -> dict[str, Any]:
     """The published protocols: leave-one-video-out (YouTube 01-03, SMS always in training),
-    the same with YouTube data only, and stratified k-fold on SMS (YouTube always in training)."""
+    the same with YouTube data only, and stratified k-fold on SMS (YouTube always in training).
+    With ``nested`` every fold chooses its operating point inside its own training data;
+    ``bags`` > 1 averages that many training runs. ``jobs`` processes run the folds (same
+    results for any number)."""
     videos = {p.stem: read_labelled(p) for p in YOUTUBE}
     sms = read_labelled(SMS)
+    args: dict[str, Any] = {"seed": seed, "jobs": jobs, "select": nested}
+    if bags > 1:
+        args["training"] = {"bags": bags}
     return {
-        "lovo_with_sms": evaluation.leave_one_out(videos, [sms], seed=seed, online=online),
-        "lovo_youtube_only": evaluation.leave_one_out(videos, seed=seed, online=online),
-        f"sms_{folds}fold": evaluation.kfold(sms, folds, list(videos.values()), seed=seed),
+        "lovo_with_sms": evaluation.leave_one_out(videos, [sms], online=online, **args),
+        "lovo_youtube_only": evaluation.leave_one_out(videos, online=online, **args),
+        f"sms_{folds}fold": evaluation.kfold(sms, folds, list(videos.values()), **args),
     }
 
 
@@ -117,7 +130,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_crossval(args: argparse.Namespace) -> int:
-    result = crossval(args.seed, args.folds, online=not args.no_online)
+    result = crossval(
+        args.seed,
+        args.folds,
+        online=not args.no_online,
+        jobs=args.jobs,
+        nested=args.nested,
+        bags=args.bags,
+    )
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     _print(result)
@@ -149,6 +169,13 @@ def add_subcommands(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--no-online", action="store_true")
+    p.add_argument("--jobs", type=int, default=1, help="processes for the folds (default 1)")
+    p.add_argument(
+        "--nested",
+        action="store_true",
+        help="choose each fold's cut by nested validation on its training data",
+    )
+    p.add_argument("--bags", type=int, default=1, help="average this many training runs")
     p.add_argument("--out", type=Path, default=None, help="also write the results here")
     p.set_defaults(func=_cmd_crossval)
     return spam

@@ -92,12 +92,14 @@ class Features:
 @dataclass
 class Parsed:
     """The comment split into what the features are made of: its word tokens (bigram i is
-    ``tokens[i - 1]`` (or ``<s>``) and ``tokens[i]``), its meta features (slot -> key), and
-    per token what the extractor's ``word_info`` gave (empty without one)."""
+    ``tokens[i - 1]`` (or ``<s>``) and ``tokens[i]``), its meta features (slot -> key), per
+    token what the extractor's ``word_info`` gave (empty without one), and the bigram slots
+    (``pairs[i]`` is bigram i's)."""
 
     tokens: list[str]
     meta: dict[int, str]
     infos: list[Any] = field(default_factory=list)
+    pairs: list[int] = field(default_factory=list)
 
     def pair_key(self, i: int) -> str:
         return "b:" + (self.tokens[i - 1] if i else "<s>") + " " + self.tokens[i]
@@ -247,12 +249,10 @@ _PROMO = frozenset(
 )
 _PHRASES = _PHRASES | _PROMO
 _PHRASE_WORDS = frozenset(p for p in _PHRASES if " " not in p)
-_PHRASE_PAIRS = tuple(sorted(" " + p + " " for p in _PHRASES if " " in p))
-# A two-word phrase can only be present when its first word is (checked first: cheap).
-_PHRASE_FIRSTS = frozenset(p.split()[0] for p in _PHRASE_PAIRS)
-_PHRASE_PAIRS_BY_FIRST = {
-    f: tuple(p for p in _PHRASE_PAIRS if p.split()[0] == f) for f in _PHRASE_FIRSTS
-}
+# Phrases of several words are found through the comment's bigram slots (which scoring
+# computes anyway): a set intersection with the slots of their first two words, then a check
+# of the words there (slots can collide).
+_PHRASE_PAIRS = tuple(sorted(tuple(p.split()) for p in _PHRASES if " " in p))
 _NAME_WORDS = ("official", "channel", "music", "promo", "records")
 _DIGIT_BYTES = b"0123456789"
 _UPPER_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -260,6 +260,10 @@ _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 _PAIR_START = zlib.crc32(b"b:")
+_SENTENCE = (zlib.crc32(b"<s> ", _PAIR_START),)
+# word_info results (see FeatureExtractor): the word's UTF-8, the CRC-32 of "b:<word> "
+_UTF8 = operator.itemgetter(4)
+_NEXT = operator.itemgetter(5)
 
 
 def _stable_hash(key: str) -> int:
@@ -290,31 +294,35 @@ def _domain(url: str) -> str:
     return ".".join(parts[-2:]) if len(parts) >= 2 else host
 
 
-# What a whitespace-separated chunk of lower-cased text holds: (tokens, links, has a run of four
-# equal word characters, what the extractor's ``word_info`` says of each token). The text's
-# tokens and links are the chunks' in order.
-Chunk = tuple[tuple[str, ...], tuple[str, ...], bool, tuple[Any, ...]]
-_TOKENS = operator.itemgetter(0)
+# What a whitespace-separated chunk of lower-cased text holds: (per token what the extractor's
+# ``word_info`` says of it, or the token itself without one; links; number of links << 32 + 1 if
+# it has a run of four equal word characters). The text's tokens and links are the chunks' in
+# order; one sum() over the last items counts both. Most chunks are one word: those skip the
+# regular expressions.
+Chunk = tuple[tuple[Any, ...], tuple[str, ...], int]
+_ITEMS = operator.itemgetter(0)
 _LINKS = operator.itemgetter(1)
-_REPEATED = operator.itemgetter(2)
-_INFOS = operator.itemgetter(3)
+_PACKED = operator.itemgetter(2)
 _FIRST = operator.itemgetter(0)
+_NO_LINKS: tuple[str, ...] = ()
 
 
 def _chunk(chunk: str, word_info: Callable[[str], Any] | None = None) -> Chunk:
-    links: tuple[str, ...] = ()
-    words = chunk
-    if "." in chunk:
-        links = tuple(_URL_RE.findall(chunk))
-        if links:
-            # A link is one word, "url" (its domain is a meta feature).
-            words = _URL_RE.sub(" <url> ", chunk)
-    tokens = tuple(_TOKEN_RE.findall(words))
+    links = _NO_LINKS
+    if chunk.isalnum():  # one token (str.isalnum() is what the token pattern's [^\W_] is)
+        tokens: tuple[str, ...] = (chunk,)
+    else:
+        words = chunk
+        if "." in chunk:
+            links = tuple(_URL_RE.findall(chunk))
+            if links:
+                # A link is one word, "url" (its domain is a meta feature).
+                words = _URL_RE.sub(" <url> ", chunk)
+        tokens = tuple(_TOKEN_RE.findall(words))
     return (
-        tokens,
+        tuple(map(word_info, tokens)) if word_info is not None else tokens,
         links,
-        _REPEAT_RE.search(chunk) is not None,
-        tuple(map(word_info, tokens)) if word_info is not None else (),
+        (len(links) << 32) + (len(chunk) >= 4 and _REPEAT_RE.search(chunk) is not None),
     )
 
 
@@ -396,17 +404,26 @@ class FeatureExtractor:
         self.word: Callable[[str], WordSlots] = lru_cache(maxsize=min(cache_size, 1024))(
             self._word_slots
         )
-        # Whitespace-separated chunks (a few hundred bytes each), cache_size // 2 of them.
-        # ``word_info`` (the scoring model's per-word weight sums) is looked up once per token
-        # when a chunk is first seen and kept with it: a parsed comment carries it per token.
-        # It must return a tuple whose first item is the token itself.
+        # Whitespace-separated chunks. ``word_info`` (the scoring model's per-word weight sums)
+        # is looked up once per token when a chunk is first seen and kept with it instead of
+        # the token: a parsed comment carries it per token. It must return a tuple whose item
+        # 0 is the token itself, item 4 its UTF-8 and item 5 the CRC-32 of ``b:<token> ``.
         self.word_info = word_info
         chunk = _chunk if word_info is None else partial(_chunk, word_info=word_info)
-        self._chunks: Memo[str, Chunk] = Memo(chunk, max(cache_size // 2, 1024))
+        # Chunk entries are small (the per-token tuples are the word memo's own), and there
+        # are more distinct chunks than words, so the memo is as large as the word cache.
+        self._chunks: Memo[str, Chunk] = Memo(chunk, max(cache_size, 1024))
         self.chunk: Callable[[str], Chunk] = self._chunks.__getitem__
         # Meta feature key ("m:links=1") -> slot; domains make the set open-ended, so bounded.
         self._meta_slots: Memo[str, int] = Memo(self.slot, 4096)
         self._link_keys: Memo[str, tuple[str, ...]] = Memo(_link_keys, 4096)
+
+        # bigram slot -> the two-word phrases hashed there
+        self._phrase_pairs: dict[int, list[tuple[str, ...]]] = {}
+        for words in _PHRASE_PAIRS:
+            slot = self.slot("b:" + words[0] + " " + words[1])
+            self._phrase_pairs.setdefault(slot, []).append(words)
+        self._phrase_pair_slots = frozenset(self._phrase_pairs)
 
     def slot(self, key: str) -> int:
         return _stable_hash(key) & self.mask
@@ -447,6 +464,29 @@ class FeatureExtractor:
             crc32(join(pair), start) & mask for pair in zip([b"<s>", *utf8], utf8, strict=False)
         ]
 
+    def info_pair_slots(self, infos: list[Any]) -> list[int]:
+        """``pair_slots(tokens)`` from ``word_info`` results: item 4 is the word's UTF-8 and
+        item 5 the CRC-32 of ``b:<word> ``, so each slot is one ``crc32()`` call."""
+        crcs = map(zlib.crc32, map(_UTF8, infos), chain(_SENTENCE, map(_NEXT, infos)))
+        return list(map(self.mask.__and__, crcs))
+
+    def _pair_phrases(self, hits: frozenset[int], tokens: list[str], pairs: list[int]) -> list[str]:
+        """The phrases of several words that start at bigrams whose slots are ``hits``, sorted
+        (bigram ``i`` is ``tokens[i - 1]`` and ``tokens[i]``; bigram 0 starts with ``<s>``)."""
+        found = []
+        for slot in hits:
+            for words in self._phrase_pairs[slot]:
+                n = len(words)
+                i = pairs.index(slot)  # a hit: it is there
+                while not (i and tuple(tokens[i - 1 : i - 1 + n]) == words):
+                    try:
+                        i = pairs.index(slot, i + 1)
+                    except ValueError:
+                        break
+                else:
+                    found.append(" ".join(words))
+        return sorted(found)
+
     def clear_caches(self) -> None:
         self.word.cache_clear()  # type: ignore[attr-defined]
         self._chunks.clear()
@@ -469,18 +509,20 @@ class FeatureExtractor:
         chunks = list(map(self.chunk, lowered.split()))
         if self.word_info is None:
             infos: list[Any] = []
-            tokens = list(chain.from_iterable(map(_TOKENS, chunks)))
+            tokens = list(chain.from_iterable(map(_ITEMS, chunks)))
+            pairs = self.pair_slots(tokens)
         else:
-            infos = list(chain.from_iterable(map(_INFOS, chunks)))
+            infos = list(chain.from_iterable(map(_ITEMS, chunks)))
             tokens = list(map(_FIRST, infos))
-        if "." in lowered:
+            pairs = self.info_pair_slots(infos)
+        packed = sum(map(_PACKED, chunks))
+        if packed >> 32:
             urls = list(chain.from_iterable(map(_LINKS, chunks)))
-            if urls:
-                n_urls = len(urls)
-                add_meta("m:links=" + (str(n_urls) if n_urls < 3 else "3+"))
-                keys.extend(chain.from_iterable(map(self._link_keys.__getitem__, urls[:5])))
-                if "://" in lowered:
-                    add_meta("m:url-scheme")
+            n_urls = len(urls)
+            add_meta("m:links=" + (str(n_urls) if n_urls < 3 else "3+"))
+            keys.extend(chain.from_iterable(map(self._link_keys.__getitem__, urls[:5])))
+            if "://" in lowered:
+                add_meta("m:url-scheme")
         if html_link:
             add_meta("m:html-link")
         if "@" in lowered and _EMAIL_RE.search(lowered):
@@ -501,7 +543,7 @@ class FeatureExtractor:
             text
         ):
             add_meta("m:exclaim-run")
-        if any(map(_REPEATED, chunks)):
+        if packed & 0xFFFFFFFF:
             add_meta("m:repeated-chars")
         if "\n" in text:
             add_meta("m:multiline")
@@ -531,19 +573,16 @@ class FeatureExtractor:
             for phrase in sorted(_PHRASE_WORDS.intersection(tokens)):  # not set order: hash seed
                 add_meta("m:phrase=" + phrase)
                 promo += phrase in _PROMO
-            firsts = _PHRASE_FIRSTS.intersection(tokens)
-            if firsts:
-                joined = " " + " ".join(tokens) + " "
-                for first in sorted(firsts):
-                    for phrase in _PHRASE_PAIRS_BY_FIRST[first]:
-                        if phrase in joined:
-                            add_meta("m:phrase=" + phrase.strip())
-                            promo += phrase.strip() in _PROMO
+            hits = self._phrase_pair_slots.intersection(pairs)
+            if hits:
+                for phrase in self._pair_phrases(hits, tokens, pairs):
+                    add_meta("m:phrase=" + phrase)
+                    promo += phrase in _PROMO
             if promo:
                 add_meta("m:promo=" + (str(promo) if promo < 3 else "3+"))
         # A later key with the same slot wins the name; the slot counts once (binary).
         meta = dict(zip(map(self._meta_slots.__getitem__, keys), keys, strict=True))
-        return Parsed(tokens, meta, infos)
+        return Parsed(tokens, meta, infos, pairs)
 
     def scales(self, parsed: Parsed) -> tuple[float, float, float]:
         """Value of one occurrence of a word-group, char-group and meta feature."""
@@ -576,7 +615,7 @@ class FeatureExtractor:
                 add(slot, key, wv)
             for slot, key in slots.chars:
                 add(slot, key, cv)
-        for i, slot in enumerate(self.pair_slots(parsed.tokens)):
+        for i, slot in enumerate(parsed.pairs or self.pair_slots(parsed.tokens)):
             add(slot, parsed.pair_key(i), wv)
         for slot, key in parsed.meta.items():
             add(slot, key, mv)

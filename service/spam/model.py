@@ -214,11 +214,9 @@ class SpamModel:
         )
 
     def pair_slots(self, per_token: Sequence[_WordWeights]) -> list[int]:
-        """Slots of the bigrams ``b:<previous> <word>`` (= ``extractor.pair_slots(tokens)``)."""
-        crcs = map(
-            zlib.crc32, map(_UTF8, per_token), itertools.chain(_SENTENCE, map(_NEXT, per_token))
-        )
-        return list(map(self.extractor.mask.__and__, crcs))
+        """Slots of the bigrams ``b:<previous> <word>`` (= ``extractor.pair_slots(tokens)``;
+        parsing computes them: ``Parsed.pairs``)."""
+        return self.extractor.info_pair_slots(list(per_token))
 
     def clear_caches(self) -> None:
         """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
@@ -256,11 +254,8 @@ _FIRST = operator.itemgetter(0)
 _COUNTS = operator.itemgetter(1)
 _SUMS = operator.itemgetter(2)
 _UNIGRAMS = operator.itemgetter(3)
-_UTF8 = operator.itemgetter(4)
-_NEXT = operator.itemgetter(5)
 _REAL = operator.attrgetter("real")
 _PAIR_START = zlib.crc32(b"b:")
-_SENTENCE = (zlib.crc32(b"<s> ", _PAIR_START),)
 _POSITIVE = (0.0).__lt__
 
 
@@ -282,14 +277,14 @@ def _score(
     weight_of = model.weight_of
     meta = parsed.meta
     per_token = parsed.infos or list(map(model.word_weights, parsed.tokens))
-    pair_slots = model.pair_slots(per_token)
+    pair_slots = parsed.pairs
     counts = sum(map(_COUNTS, per_token))
     n_words = len(pair_slots) + (counts & _LOW)
     n_chars = counts >> _SHIFT
     # unigram weight sum (real part) and char n-gram weight sum (imaginary part) per token
-    word_weights: Sequence[complex] = list(map(_SUMS, per_token))
-    pair_weights = list(map(weight_of, pair_slots))
-    meta_weights = list(map(weight_of, meta))
+    word_weights: Sequence[complex] | None = None
+    pair_weights: list[float] | None = None
+    meta_weights: list[float] | None = None
     if delta:
         get = delta.get
         if word_delta is not None:
@@ -298,22 +293,41 @@ def _score(
             # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
             slots = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
             deltas = map(sum, slots)
-        word_weights = list(map(operator.add, word_weights, deltas))
-        pair_weights = list(map(operator.add, pair_weights, map(get, pair_slots, _ZEROS)))
-        meta_weights = list(map(operator.add, meta_weights, map(get, meta, _ZEROS)))
-    sums = sum(word_weights, 0j)
+        word_weights = list(map(operator.add, map(_SUMS, per_token), deltas))
+        pair_weights = list(
+            map(operator.add, map(weight_of, pair_slots), map(get, pair_slots, _ZEROS))
+        )
+        meta_weights = list(map(operator.add, map(weight_of, meta), map(get, meta, _ZEROS)))
+        sums = sum(word_weights, 0j)
+        pair_sum = sum(pair_weights)
+        meta_sum = sum(meta_weights)
+    else:
+        # The base weights never change: the per-feature lists are only built for the reasons.
+        sums = sum(map(_SUMS, per_token), 0j)
+        pair_sum = sum(map(weight_of, pair_slots))
+        meta_sum = sum(map(weight_of, meta))
     wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
     cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
     mv = cfg.meta_scale
-    word_sum = sums.real + sum(pair_weights)
-    z = model.bias + bias_delta + wv * word_sum + cv * sums.imag + mv * sum(meta_weights)
+    word_sum = sums.real + pair_sum
+    z = model.bias + bias_delta + wv * word_sum + cv * sums.imag + mv * meta_sum
     probability = _sigmoid(z)
     verdict = model.verdict(probability)
     if top <= 0:
         return SpamScore(probability, [], verdict)
 
     def explain() -> list[tuple[str, float]]:
-        return _reasons(parsed, word_weights, pair_weights, meta_weights, wv, cv, mv, verdict, top)
+        return _reasons(
+            parsed,
+            list(map(_SUMS, per_token)) if word_weights is None else word_weights,
+            list(map(weight_of, pair_slots)) if pair_weights is None else pair_weights,
+            list(map(weight_of, meta)) if meta_weights is None else meta_weights,
+            wv,
+            cv,
+            mv,
+            verdict,
+            top,
+        )
 
     return SpamScore(probability, None, verdict, explain)
 
@@ -468,7 +482,7 @@ class SiteModel:
         g = 1.0 - p if is_spam else -p * self.ham_factor
         cfg = self.base.config
         per_token = parsed.infos or list(map(self.base.word_weights, parsed.tokens))
-        pair_slots = self.base.pair_slots(per_token)
+        pair_slots = parsed.pairs
         n_words = len(pair_slots) + (sum(map(_COUNTS, per_token)) & _LOW)
         wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
         mv = cfg.meta_scale * self.meta_factor
@@ -514,17 +528,24 @@ def train_weights(
     epochs: int = 12,
     learning_rate: float = 0.5,
     l2: float = 1e-4,
+    average: bool = False,
 ) -> tuple[dict[int, float], float]:
     """Logistic regression by AdaGrad over (features, is_spam, sample weight) examples.
 
     Deterministic for a given seed and example order (pure Python floats, seeded shuffling).
-    Returns (weights, bias).
+    Returns (weights, bias): the last iterate or, with ``average``, the mean of the iterates
+    (the starting zeros and the weights after every example: averaged SGD), computed as
+    ``w - u / c`` where ``u`` adds up every step times its step number and ``c`` is the number
+    of iterates.
     """
     rng = random.Random(seed)  # noqa: S311 (seeded shuffling, not security)
     w: dict[int, float] = {}
     g2: dict[int, float] = {}
+    u: dict[int, float] = {}
     bias = 0.0
     bias_g2 = 0.0
+    bias_u = 0.0
+    c = 1.0
     order = list(range(len(examples)))
     for _ in range(epochs):
         rng.shuffle(order)
@@ -540,9 +561,18 @@ def train_weights(
                 grad = err * v + l2 * wi
                 acc = g2.get(slot, 0.0) + grad * grad
                 g2[slot] = acc
-                w[slot] = wi - learning_rate * grad / (math.sqrt(acc) + 1e-8)
+                step = learning_rate * grad / (math.sqrt(acc) + 1e-8)
+                w[slot] = wi - step
+                if average:
+                    u[slot] = u.get(slot, 0.0) - c * step
             bias_g2 += err * err
-            bias -= learning_rate * err / (math.sqrt(bias_g2) + 1e-8)
+            step = learning_rate * err / (math.sqrt(bias_g2) + 1e-8)
+            bias -= step
+            if average:
+                bias_u -= c * step
+                c += 1.0
+    if average:
+        return {s: v - u.get(s, 0.0) / c for s, v in w.items()}, bias - bias_u / c
     return w, bias
 
 

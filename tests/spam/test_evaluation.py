@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from service.spam import evaluation
 from service.spam.cli import DEFAULT_MODEL, SMS, YOUTUBE, main
-from service.spam.data import DataError, read_labelled
+from service.spam.data import DataError, Example, read_labelled
 
 METRIC_KEYS = {"precision", "recall", "f1", "ham_held", "accuracy", "n"}
 
@@ -57,7 +58,63 @@ def test_shipped_model_in_sample_sanity(shipped_model) -> None:
 def test_leave_one_video_out_floor() -> None:
     """The shipped recipe, one video held out at a time (batch). Figures: see the report."""
     videos = {p.stem: read_labelled(p) for p in YOUTUBE}
-    result = evaluation.leave_one_out(videos, [read_labelled(SMS)], online=False)
+    result = evaluation.leave_one_out(videos, [read_labelled(SMS)], online=False, jobs=2)
     assert result["pooled"]["batch"]["f1"] > 0.85
     for name in videos:
         assert result[name]["batch"]["f1"] > 0.8
+
+
+def test_choose_threshold_best_f1_within_the_ham_limit() -> None:
+    # spam at 0.9, 0.7, 0.5; ham at 0.6 and 99 ham at 0.1: a cut at 0.5 holds 1 % of the ham
+    scores = [0.9, 0.7, 0.5, 0.6] + [0.1] * 99
+    labels = [True, True, True, False] + [False] * 99
+    assert evaluation.choose_threshold(scores, labels, max_ham_held=0.01) == 0.5
+    # no ham may be held: the best cut above the ham's 0.6 (ties go to the higher cut)
+    assert evaluation.choose_threshold(scores, labels, max_ham_held=0.0) == 0.7
+    # nothing keeps the ham under the limit: the cut holding the least ham
+    assert evaluation.choose_threshold([0.99, 0.99], [True, False], max_ham_held=0.0) == 0.96
+
+
+def test_operating_point_is_chosen_on_the_training_videos_only(
+    small_sources: list[list[Example]],
+) -> None:
+    """Nested: a fold's cut must not change when the held-out video's labels do."""
+    videos = {f"v{i}": s[:80] for i, s in enumerate(small_sources[:3])}
+    sms = small_sources[3][:200]
+    args = {"online": False, "training": {"epochs": 2}, "select": True}
+    first = evaluation.leave_one_out(videos, [sms], **args)
+    flipped = {**videos, "v0": [replace(e, is_spam=not e.is_spam) for e in videos["v0"]]}
+    second = evaluation.leave_one_out(flipped, [sms], **args)
+    point = first["v0"]["operating_point"]
+    assert point == second["v0"]["operating_point"]
+    assert point["inner_folds"] == [videos["v1"][0].source, videos["v2"][0].source]
+    # the same as choosing it from the training data directly, and deterministic
+    direct = evaluation.select_operating_point(
+        [videos["v1"], videos["v2"], sms], seed=1, training={"epochs": 2}
+    )
+    assert direct == point
+    train = [videos["v1"], videos["v2"], sms]
+    model = evaluation.fit(train, seed=1, training={"epochs": 2}, select=True)
+    unshifted = evaluation.fit(train, seed=1, training={"epochs": 2})
+    assert "operating_point" not in unshifted.meta
+    # the bias is shifted so that the chosen cut lands at the hold threshold
+    text = "check out my channel please subscribe"
+    p_raw = unshifted.score(text).probability
+    p = model.score(text).probability
+    assert (p_raw >= point["threshold"]) == (p >= model.hold_threshold)
+    assert model.weights == unshifted.weights
+
+
+def test_folds_run_in_processes_give_the_same_results(
+    small_sources: list[list[Example]],
+) -> None:
+    videos = {f"v{i}": s[:60] for i, s in enumerate(small_sources[:3])}
+    sms = small_sources[3][:150]
+    args = {"online": False, "training": {"epochs": 2, "bags": 2}, "select": True}
+    assert evaluation.leave_one_out(videos, [sms], jobs=2, **args) == evaluation.leave_one_out(
+        videos, [sms], **args
+    )
+    small = [e for s in small_sources[:3] for e in s[:30]]
+    assert evaluation.kfold(small, 3, [sms], jobs=2, training={"epochs": 2}) == evaluation.kfold(
+        small, 3, [sms], training={"epochs": 2}
+    )

@@ -205,3 +205,45 @@ def test_the_model_file_is_read_as_json_loads_reads_it() -> None:
         if got_rows is not None:
             got = {**got, "weights": list(got_rows)}
         assert got == wanted, case
+
+
+def test_averaged_training_is_the_mean_of_the_iterates() -> None:
+    """``average=True`` returns the mean of the weights before and after every step."""
+    import math
+    import random
+
+    from service.spam.features import Features
+    from service.spam.model import _sigmoid, train_weights
+
+    examples = [
+        (Features({1: 0.5, 2: 1.0}), True, 1.0),
+        (Features({2: 0.7, 3: 0.2}), False, 2.0),
+        (Features({1: 0.1, 3: 1.5}), True, 0.5),
+    ]
+    w, bias = train_weights(examples, seed=5, epochs=3, average=True)
+    plain, plain_bias = train_weights(examples, seed=5, epochs=3)
+    # reference: plain AdaGrad, keeping every iterate
+    rng = random.Random(5)
+    cur: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.0}
+    g2 = dict.fromkeys(cur, 0.0)
+    b = bg2 = 0.0
+    iterates = [(dict(cur), b)]
+    order = list(range(3))
+    for _ in range(3):
+        rng.shuffle(order)
+        for i in order:
+            feats, label, sw = examples[i]
+            z = b + sum(cur[s] * v for s, v in feats.values.items())
+            err = (_sigmoid(z) - label) * sw
+            for s, v in feats.values.items():
+                grad = err * v + 1e-4 * cur[s]
+                g2[s] += grad * grad
+                cur[s] -= 0.5 * grad / (math.sqrt(g2[s]) + 1e-8)
+            bg2 += err * err
+            b -= 0.5 * err / (math.sqrt(bg2) + 1e-8)
+            iterates.append((dict(cur), b))
+    assert plain == pytest.approx(cur, rel=1e-12)
+    assert plain_bias == pytest.approx(b, rel=1e-12)
+    n = len(iterates)
+    assert w == pytest.approx({s: sum(it[0][s] for it in iterates) / n for s in cur}, rel=1e-9)
+    assert bias == pytest.approx(sum(it[1] for it in iterates) / n, rel=1e-9)

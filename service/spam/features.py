@@ -473,19 +473,16 @@ class FeatureExtractor:
     def _pair_phrases(self, hits: frozenset[int], tokens: list[str], pairs: list[int]) -> list[str]:
         """The phrases of several words that start at bigrams whose slots are ``hits``, sorted
         (bigram ``i`` is ``tokens[i - 1]`` and ``tokens[i]``; bigram 0 starts with ``<s>``)."""
-        found = []
-        for slot in hits:
-            for words in self._phrase_pairs[slot]:
-                n = len(words)
-                i = pairs.index(slot)  # a hit: it is there
-                while not (i and tuple(tokens[i - 1 : i - 1 + n]) == words):
-                    try:
-                        i = pairs.index(slot, i + 1)
-                    except ValueError:
-                        break
-                else:
-                    found.append(" ".join(words))
-        return sorted(found)
+        starts = [i for i, slot in enumerate(pairs) if i and slot in hits]
+        return sorted(
+            " ".join(words)
+            for slot in hits
+            for words in self._phrase_pairs[slot]
+            if any(
+                pairs[i] == slot and tuple(tokens[i - 1 : i - 1 + len(words)]) == words
+                for i in starts
+            )
+        )
 
     def clear_caches(self) -> None:
         self.word.cache_clear()  # type: ignore[attr-defined]

@@ -213,11 +213,6 @@ class SpamModel:
             zlib.crc32(utf8 + b" ", _PAIR_START),
         )
 
-    def pair_slots(self, per_token: Sequence[_WordWeights]) -> list[int]:
-        """Slots of the bigrams ``b:<previous> <word>`` (= ``extractor.pair_slots(tokens)``;
-        parsing computes them: ``Parsed.pairs``)."""
-        return self.extractor.info_pair_slots(list(per_token))
-
     def clear_caches(self) -> None:
         """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
         self._word_memo.clear()

@@ -5,8 +5,11 @@
 
 For every system: start it on a fresh database, run ``../shared/bench/commentbench.py`` (write,
 seed, [approve], hot, many, mixed), then, on the same seeded server, measure the read phases
-again with wrk, because the httpx generator saturates at ~700-800 req/s on 2 cores. Finally
-print one table: every phase, every system, and Margin / Isso.
+again with wrk, because the httpx generator saturates at ~700-800 req/s on 2 cores, and then
+the write phase too (``write-wrk``: commentbench's bodies from ``bench/wrk_posts.lua``, 16
+connections, as its write phase), because on 2 cores the httpx generator's own CPU (about 2 ms
+per post) is taken from the server. Finally print one table: every phase, every system, and
+Margin / Isso (against Isso's better figure of the two tools for the same work).
 
 A "hot" read is the WHOLE 200-comment thread, as Isso's ``GET /?uri=`` answers it: on Margin
 that is two requests of 100 top-level comments (``next_cursor`` followed), so Margin's hot
@@ -56,7 +59,9 @@ BENCH_POLICY = {
     "spam_hold_threshold": 1.0,
 }
 PHASES = ["write", "seed", "approve", "hot", "many", "mixed"]
-WRK_PHASES = ["hot-wrk", "hot-widget-wrk", "hot-304-wrk", "many-wrk"]
+WRK_PHASES = ["write-wrk", "hot-wrk", "hot-widget-wrk", "hot-304-wrk", "many-wrk"]
+WRK_POSTS_LUA = str(ROOT / "bench" / "wrk_posts.lua")
+WRITE_CONNS = 16  # commentbench's --write-concurrency
 
 
 def free_port() -> int:
@@ -241,6 +246,38 @@ def wrk(base: str, paths: list[str], *, order: str, seconds: int, conns: int) ->
     return result
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def wrk_posts(
+    base: str, system: str, origin: str, *, seconds: int, conns: int, pid: int
+) -> dict[str, Any]:
+    """New comments for ``seconds`` from wrk (bench/wrk_posts.lua: commentbench's bodies over
+    its 100 write articles), with the server's CPU time per request."""
+    env = {**os.environ, "SYSTEM": system, "SITE": "bench", "ORIGIN": origin, "ARTICLES": "100"}
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "5s", "-s", WRK_POSTS_LUA]
+    before = tree_cpu_seconds(pid)
+    out = subprocess.run([*cmd, base], env=env, capture_output=True, text=True, check=True)
+    spent = tree_cpu_seconds(pid) - before
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
+    result: dict[str, Any] = json.loads(line)
+    result["srv_cpu_ms_per_req"] = round(1000 * spent / max(1, result["requests"]), 2)
+    return result
+
+
 def run_system(sysobj: Any, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     label = sysobj.label
     result: dict[str, Any] = {"label": label, "phases": {}}
@@ -306,6 +343,29 @@ def run_system(sysobj: Any, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                     "errors": r["non2xx"] + r["errors"],
                     "tool": f"wrk -t1 -c{a.wrk_conns}",
                 }
+            # Last, so that the reads above see the same database as commentbench's phases.
+            # The httpx generator needs about 2 ms of CPU per post, which on 2 cores is taken
+            # from the server; wrk needs a few microseconds.
+            print(f"== {label}: write-wrk", file=sys.stderr, flush=True)
+            system = "isso" if label == "isso" else "margin"
+            r = wrk_posts(
+                sysobj.base,
+                system,
+                sysobj.base,
+                seconds=a.wrk_seconds,
+                conns=WRITE_CONNS,
+                pid=sysobj.pid(),
+            )
+            print("  " + json.dumps(r), file=sys.stderr, flush=True)
+            result["phases"]["write-wrk"] = {
+                "rps": r["rps"],
+                "http_rps": r["rps"],
+                "p50_ms": r["p50_ms"],
+                "p99_ms": r["p99_ms"],
+                "errors": r["non2xx"] + r["errors"],
+                "srv_cpu_ms_per_req": r["srv_cpu_ms_per_req"],
+                "tool": f"wrk -t1 -c{WRITE_CONNS}",
+            }
     finally:
         sysobj.stop()
     return result

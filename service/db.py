@@ -257,6 +257,18 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
+        # SQLite: the event loop reads on a connection of its own, never one from the request
+        # threads' pool. Those are returned when a request's session is torn down, which
+        # happens on the loop: waiting for one there could wait for itself. A bare connection:
+        # a session's begin and rollback cost ~40 times the reads themselves.
+        self._busy_timeout_ms = busy_timeout_ms
+        self._loop_connection: sqlite3.Connection | None = None
+
+    @property
+    def reads_on_loop(self) -> bool:
+        """Whether ``loop_read`` is available (a SQLite file; an in-memory database is
+        private to its connection)."""
+        return self.is_sqlite and _sqlite_file(self.url) is not None
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -268,6 +280,23 @@ class Database:
             yield session
 
     @contextmanager
+    def loop_read(self) -> Iterator[sqlite3.Connection]:
+        """SQLite only: a connection in a read transaction, for code on the event loop, which
+        must end it before its next ``await`` (one connection, never shared with a thread)."""
+        database = _sqlite_file(self.url)
+        assert database is not None, "only a SQLite file is read on the event loop"
+        connection = self._loop_connection
+        if connection is None:
+            connection = sqlite3.connect(database, check_same_thread=False)
+            _sqlite_pragmas(connection, None, self._busy_timeout_ms)
+            self._loop_connection = connection
+        connection.execute("BEGIN")
+        try:
+            yield connection
+        finally:
+            connection.execute("ROLLBACK")
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         with Session(self.write_engine, expire_on_commit=False) as session:
             yield session
@@ -276,6 +305,9 @@ class Database:
         if self.data_versions is not None:
             self.data_versions.close()
         self.engine.dispose()
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
         if self.writers is not None:

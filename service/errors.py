@@ -116,11 +116,16 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def refusal_response(exc: MarginError) -> JSONResponse:
+    """What a refused request is answered (the MarginError handler's response)."""
+    body = error_body(exc.code, exc.message, fields=exc.fields, **exc.extra)
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MarginError)
     async def _margin(_: Request, exc: MarginError) -> JSONResponse:
-        body = error_body(exc.code, exc.message, fields=exc.fields, **exc.extra)
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+        return refusal_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -57,6 +57,11 @@ class GroupCommit:
         """Run ``work(session)`` inside a batch transaction and return its result once that
         transaction is committed (or raise what ``work`` raised, or the commit's error).
         ``work`` must not commit or roll back; it may raise a MarginError to refuse."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        """Queue ``work`` like ``run`` and return at once: the future is resolved after the
+        batch's commit (so an event loop can await it with ``asyncio.wrap_future``)."""
         job: _Job[T] = _Job(work)
         self._queue.put(job)  # type: ignore[arg-type]
         with self._lock:
@@ -65,7 +70,7 @@ class GroupCommit:
                 threading.Thread(
                     target=self._serve, name="margin-group-commit", daemon=True
                 ).start()
-        return job.future.result()
+        return job.future
 
     def _serve(self) -> None:
         try:
@@ -98,6 +103,11 @@ class GroupCommit:
             self._write(batch)
 
     def _write(self, batch: list[_Job[object]]) -> None:
+        # A job whose future was cancelled before it ran is dropped; the others can no
+        # longer be cancelled, so setting their results below cannot fail.
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         self.transactions += 1
         done: list[tuple[_Job[object], object]] = []
         try:

@@ -163,3 +163,26 @@ def test_ip_is_kept_only_as_prefix_and_keyed_hash(client: TestClient, db: Databa
     assert ip_prefix("::ffff:198.51.100.9") == "198.51.100.0/24"
     assert ip_prefix("garbage") is None
     _ = ORIGIN
+
+
+def test_the_ipv4_shortcut_keeps_exactly_what_the_general_path_keeps() -> None:
+    """P-MIN-1: the dotted-quad shortcut in ip_prefix gives the same prefix as parsing with
+    ipaddress for every input, valid or not (leading zeros, octets over 255, other digits)."""
+    import random
+
+    from service.privacy.crypto import ip_prefix, parsed_prefix
+
+    rng = random.Random(7)
+    cases = ["0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04"]
+    cases += ["1.2.3", "1.2.3.4.5", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4\n", "1\u0661.2.3.4"]
+    cases += ["::ffff:10.1.2.3", "2001:db8::1", "1.2.3.-4", "+1.2.3.4", "1..2.3"]
+    for _ in range(20_000):
+        octets = [
+            str(rng.choice([rng.randint(0, 9), rng.randint(0, 300)]))
+            if rng.random() > 0.05
+            else "0" + str(rng.randint(0, 99))
+            for _ in range(4)
+        ]
+        cases.append(".".join(octets))
+    for case in cases:
+        assert ip_prefix(case) == parsed_prefix(case), case

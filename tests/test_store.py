@@ -21,7 +21,7 @@ from service.comments.ratelimit import purge_old
 from service.comments.store import Sql
 from service.db import Database
 from service.errors import Conflict
-from service.groupcommit import GroupCommit
+from service.groupcommit import GroupCommit, _Job
 from service.privacy.crypto import Sealed, Vault
 from service.review.events import verify_chain
 from service.review.models import ModerationEvent
@@ -181,3 +181,20 @@ def test_a_failed_batch_acknowledges_nothing(sqlite_db: Database) -> None:
     assert len(failed) >= 2, "what shared the failed transaction failed with it"
     # Whatever was acknowledged is stored; nothing that failed is.
     assert _keys(sqlite_db) == {f"t{i}" for i in range(6) if i not in failed}
+
+
+def test_a_submission_cancelled_before_its_batch_is_not_written(sqlite_db: Database) -> None:
+    """R-CRASH-1: a queued submission whose waiter gave up (its future cancelled) is dropped
+    without disturbing the others in its batch, which are written and acknowledged."""
+    committer = GroupCommit(sqlite_db)
+    dropped = _Job(lambda session: _insert_thread(session, "dropped"))
+    kept = _Job(lambda session: _insert_thread(session, "kept"))
+    assert dropped.future.cancel()
+    committer._write([dropped, kept])  # the batch as the writer thread would take it
+    assert kept.future.result(timeout=0) == "kept"
+    assert _keys(sqlite_db) == {"kept"}
+    also_dropped = _Job(lambda session: _insert_thread(session, "also dropped"))
+    assert also_dropped.future.cancel()
+    committer._write([also_dropped])  # nothing but cancelled work: no transaction at all
+    assert committer.transactions == 1
+    assert _keys(sqlite_db) == {"kept"}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlmodel import Session
 
-from service.comments import flagging, pages, reading, rendering, spamcheck, writing
+from service.comments import flagging, pages, posting, reading, rendering, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
 from service.comments.inputs import LIMITS, CommentCreate, CommentEdit, PreviewRequest
@@ -25,11 +23,8 @@ from service.deps import (
     WriteSite,
     state_of,
 )
-from service.observability import COMMENTS
-from service.sites.models import Site, SitePublic
-from service.sites.policy import site_policy
+from service.sites.models import SitePublic
 from service.sites.service import public_config
-from service.state import AppState
 
 router = APIRouter(prefix="/api/v1/sites/{site}", tags=["public"])
 
@@ -75,23 +70,13 @@ def create_comment(
     ctx: WriteCtx,
 ) -> Response:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
-    check = _spam_check(state, site, reader)(data.author_name, data.website, data.body)
-    submit = functools.partial(
-        writing.submit,
-        site=site,
-        data=data,
-        vault=state.vault,
-        ctx=ctx,
-        extra_checks=[check],
-        reader=reader,
-        committer=state.committer,
-    )
-    if state.committer is not None:  # SQLite: the group commit writes on its own connection
-        created = submit(None)
-    else:
-        with state.db.write() as session:
-            created = submit(session)
-    COMMENTS.labels(created.status).inc()
+    # service.comments.fastpost usually answers this on the event loop, through the same
+    # dependencies and posting code; this route answers whatever it leaves (and every error).
+    created = posting.create(state, site, data, reader, ctx)
+    return created_response(created)
+
+
+def created_response(created: CommentCreated) -> Response:
     # Serialised here from the model the service built, rather than validated once more
     # against the response model (the documented schema) by FastAPI.
     return Response(
@@ -127,7 +112,7 @@ def edit_comment(
         token=token,
         data=data,
         ctx=ctx,
-        spam_check=_spam_check(state, site),
+        spam_check=posting.spam_check(state, site),
     )
 
 
@@ -183,25 +168,3 @@ def flag_comment(
         client_ip=ctx.client_ip,
         now=ctx.now,
     )
-
-
-def _spam_check(
-    state: AppState, site: Site, session: Session | None = None
-) -> writing.SpamCheckFactory:
-    """The learned filter's verdict, computed outside the write transaction."""
-
-    def check(author_name: str, website: str | None, body: str) -> spamcheck.FixedVerdict:
-        assert site.id is not None
-        return spamcheck.assess(
-            state.learner,
-            state.db,
-            site_id=site.id,
-            policy=site_policy(site),
-            body=body,
-            author_name=author_name,
-            website=website,
-            budget_seconds=state.settings.spam_budget_ms / 1000,
-            session=session,
-        )
-
-    return check

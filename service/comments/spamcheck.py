@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from service import moderation
+from service.comments.store import Sql
 from service.db import Database
 from service.observability import CLASSIFIER_SECONDS
 from service.review.learning import SpamLearner
@@ -52,7 +53,7 @@ def assess(
     author_name: str,
     website: str | None,
     budget_seconds: float,
-    session: Session | None = None,
+    session: Session | Sql | None = None,
 ) -> FixedVerdict:
     """The filter's verdict. ``session``: a read session to sync the site's model on (the
     request's own, which saves opening another); a new one otherwise."""

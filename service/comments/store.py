@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,9 +48,24 @@ class Sql:
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
-        self.postgres = connection.dialect.name == "postgresql"
-        self._dbapi = connection.connection.driver_connection
-        self._module = connection.dialect.loaded_dbapi
+        self._setup(
+            connection.connection.driver_connection,
+            connection.dialect.loaded_dbapi,
+            postgres=connection.dialect.name == "postgresql",
+        )
+
+    @classmethod
+    def on_sqlite(cls, connection: sqlite3.Connection) -> Sql:
+        """Plain SQL on a bare SQLite connection, in whatever transaction it is in (no
+        session: ``Database.loop_read``)."""
+        sql = cls.__new__(cls)
+        sql._setup(connection, sqlite3, postgres=False)
+        return sql
+
+    def _setup(self, dbapi: Any, module: Any, *, postgres: bool) -> None:
+        self.postgres = postgres
+        self._dbapi = dbapi
+        self._module = module
         if self.postgres:
             from psycopg.types.json import Json
 
@@ -58,7 +74,7 @@ class Sql:
             self._json_type = None
 
     def _execute(self, sql: str, params: Params) -> Any:
-        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        cursor = self._dbapi.cursor()
         try:
             cursor.execute(_pg(sql) if self.postgres else sql, params)
         except self._module.Error as error:
@@ -117,3 +133,8 @@ class Sql:
         """``:p0, :p1, ...`` and their parameters, for an ``IN (...)`` list."""
         names = {f"{prefix}{i}": value for i, value in enumerate(values)}
         return ", ".join(f":{name}" for name in names), names
+
+
+def sql_of(source: Session | Sql) -> Sql:
+    """``source`` itself if it is already a ``Sql``, else the session's transaction."""
+    return source if isinstance(source, Sql) else Sql(source)

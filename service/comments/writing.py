@@ -27,7 +27,7 @@ from service.comments.models import (
 from service.comments.public import preview_public
 from service.comments.reading import get_comment
 from service.comments.status import bump_version, change_status
-from service.comments.store import Sql
+from service.comments.store import Sql, sql_of
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.groupcommit import GroupCommit
 from service.privacy.crypto import Sealed, Vault, ip_prefix
@@ -189,7 +189,7 @@ def _history(sql: Sql, site_id: int, lookups: Sequence[str], name: str) -> moder
 
 
 def _prepare(
-    reader: Session,
+    reader: Session | Sql,
     *,
     site: Site,
     data: CommentCreate,
@@ -201,7 +201,7 @@ def _prepare(
     if data.thread_url is not None and origin_of(data.thread_url) not in site.allowed_origins:
         raise Invalid("thread_url", "must be a page on one of the site's allowed origins")
     lookup_key_id, lookup = vault.email_lookup(data.email)
-    sql = Sql(reader)
+    sql = sql_of(reader)
     thread = _thread_row(sql, site.id, data.thread)
     if thread is not None and not thread.is_open:
         raise Forbidden("comments are closed on this article")
@@ -264,6 +264,13 @@ def submit(
     (service.comments.store). With ``committer`` (SQLite) that transaction is shared with
     the other comments submitted meanwhile (service.groupcommit) and ``session`` may be None."""
     assert site.id is not None
+    if committer is not None:
+        assert reader is not None, "with a group commit, a read session is needed"
+        write = prepare_batch_write(
+            reader, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
+        )
+        reader.rollback()  # end the read snapshot before queuing for the write lock
+        return committer.run(write)
     read_with = reader or session
     assert read_with is not None, "a read or a write session is needed"
     prepared = _prepare(
@@ -271,11 +278,6 @@ def submit(
     )
     if reader is not None:
         reader.rollback()  # end the read snapshot before queuing for the write lock
-    if committer is not None:
-        site_id = site.id
-        return committer.run(
-            lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
-        )
     assert session is not None, "without a group commit, a write session is needed"
     try:
         try:
@@ -299,6 +301,26 @@ def submit(
         # on a request thread, which may all be held by the requests queuing behind those locks.
         if session.in_transaction():
             session.rollback()
+
+
+def prepare_batch_write(
+    reader: Session | Sql,
+    *,
+    site: Site,
+    data: CommentCreate,
+    vault: Vault,
+    ctx: WriteContext,
+    extra_checks: Sequence[moderation.Check] = (),
+) -> Callable[[Session], CommentCreated]:
+    """The part of ``submit`` that needs no lock (moderation, rendering, hashing), on
+    ``reader``; returns the write for a group-commit batch (service.groupcommit), which must
+    not commit it. The caller ends the read snapshot before queuing that write."""
+    assert site.id is not None
+    site_id = site.id
+    prepared = _prepare(
+        reader, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
+    )
+    return lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
 
 
 def _store(

@@ -7,6 +7,7 @@ import hmac
 import ipaddress
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,10 +164,26 @@ class Vault:
         return self.derived("ip", ip, 32)
 
 
+_DOTTED_QUAD = re.compile(
+    r"(?:0|[1-9][0-9]{0,2})\.(?:0|[1-9][0-9]{0,2})\.(?:0|[1-9][0-9]{0,2})\.(?:0|[1-9][0-9]{0,2})"
+)
+
+
 def ip_prefix(ip: str | None) -> str | None:
     """Keep only the network: /24 for IPv4, /48 for IPv6 (IPv4-mapped IPv6 treated as IPv4)."""
     if not ip:
         return None
+    if _DOTTED_QUAD.fullmatch(ip):
+        # The common case without ipaddress's objects (several percent of a new comment's
+        # CPU time): the same text as parsed_prefix gives, for every input matching here.
+        a, b, c, d = ip.split(".")
+        if max(int(a), int(b), int(c), int(d)) <= 255:
+            return f"{a}.{b}.{c}.0/24"
+    return parsed_prefix(ip)
+
+
+def parsed_prefix(ip: str) -> str | None:
+    """``ip_prefix`` through ipaddress's parser, for any address."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

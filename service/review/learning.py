@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from service.comments.store import Sql
+from service.comments.store import Sql, sql_of
 from service.review.models import SpamFeedback
 from service.spam import SiteModel, SpamModel, SpamScore, Update
 
@@ -46,13 +46,13 @@ class SpamLearner:
     _sites: dict[int, _Cached] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _synced(self, session: Session, site_id: int) -> _Cached:
+    def _synced(self, session: Session | Sql, site_id: int) -> _Cached:
         cached = self._sites.get(site_id)
         if cached is None:
             cached = self._sites[site_id] = _Cached(SiteModel(self.base))
         # Runs before every score: plain SQL (service.comments.store), as the ORM's statement
         # building cost ~50 times the query, which finds nothing new almost every time.
-        rows = Sql(session).all(
+        rows = sql_of(session).all(
             "SELECT id, label, delta FROM spam_feedback WHERE site_id = :site AND id > :last"
             " ORDER BY id",
             {"site": site_id, "last": cached.last_id},
@@ -68,7 +68,7 @@ class SpamLearner:
         return cached
 
     def score(
-        self, session: Session, site_id: int, body: str, author_name: str, website: str | None
+        self, session: Session | Sql, site_id: int, body: str, author_name: str, website: str | None
     ) -> SpamScore:
         with self._lock:
             model = self._synced(session, site_id).model

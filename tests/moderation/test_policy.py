@@ -101,3 +101,17 @@ def test_policy_error_is_a_value_error() -> None:
     assert issubclass(PolicyError, ValueError)
     with pytest.raises(PolicyError):
         Policy.from_dict([])  # type: ignore[arg-type]
+
+
+def test_a_replaced_policy_is_parsed_again() -> None:
+    """site_policy caches by the policy object; assigning a new policy (the only way a policy
+    changes) is seen at once, and the same object gives the same parsed policy."""
+    from service.sites.models import Site
+    from service.sites.policy import site_policy
+
+    site = Site(slug="memo", name="Memo", policy={"mode": "publish"})
+    first = site_policy(site)
+    assert site_policy(site) is first
+    site.policy = {"mode": "premoderate_all"}
+    assert site_policy(site) is not first
+    assert site_policy(site).to_dict()["mode"] == "premoderate_all"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -124,6 +125,8 @@ def _load_cached(path: Path, _mtime_ns: int) -> SpamModel:
 def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn workers (``--factory``)."""
     limit_malloc_arenas()  # before the request threads start
-    app = create_app(Settings())
+    settings = Settings()
+    sys.setswitchinterval(settings.switch_interval_ms / 1000)
+    app = create_app(settings)
     release_free_memory()  # what loading the spam model parsed and freed
     return app

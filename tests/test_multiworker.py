@@ -88,3 +88,27 @@ def test_an_idle_connection_outlives_uvicorns_five_second_default(tmp_path: Path
             assert conn.getresponse().read() == b'{"status":"ok"}'
         finally:
             conn.close()
+
+
+def test_serving_processes_take_the_interpreter_switch_interval_from_settings(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker built by the uvicorn factory applies MARGIN_SWITCH_INTERVAL_MS (the group
+    commit's thread gets the lock back sooner than Python's 5 ms default)."""
+    import shutil
+    import sys
+
+    from service.app import create_app_from_env
+
+    target = tmp_path / "margin.db"
+    shutil.copy(sqlite_template, target)
+    monkeypatch.setenv("MARGIN_DATABASE_URL", f"sqlite:///{target}")
+    monkeypatch.setenv("MARGIN_KEY_FILE", str(tmp_path / "keys.json"))
+    monkeypatch.setenv("MARGIN_SWITCH_INTERVAL_MS", "2.5")
+    before = sys.getswitchinterval()
+    try:
+        app = create_app_from_env()
+        assert sys.getswitchinterval() == pytest.approx(0.0025)
+        app.state.margin.db.dispose()
+    finally:
+        sys.setswitchinterval(before)

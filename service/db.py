@@ -263,12 +263,10 @@ class Database:
         # a session's begin and rollback cost ~40 times the reads themselves.
         self._busy_timeout_ms = busy_timeout_ms
         self._loop_connection: sqlite3.Connection | None = None
+        # Whether ``loop_read`` is available: a SQLite file (an in-memory database is private
+        # to its connection).
+        self.reads_on_loop = database is not None
 
-    @property
-    def reads_on_loop(self) -> bool:
-        """Whether ``loop_read`` is available (a SQLite file; an in-memory database is
-        private to its connection)."""
-        return self.is_sqlite and _sqlite_file(self.url) is not None
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -283,10 +281,11 @@ class Database:
     def loop_read(self) -> Iterator[sqlite3.Connection]:
         """SQLite only: a connection in a read transaction, for code on the event loop, which
         must end it before its next ``await`` (one connection, never shared with a thread)."""
-        database = _sqlite_file(self.url)
-        assert database is not None, "only a SQLite file is read on the event loop"
+        assert self.reads_on_loop, "only a SQLite file is read on the event loop"
         connection = self._loop_connection
         if connection is None:
+            database = _sqlite_file(self.url)
+            assert database is not None
             connection = sqlite3.connect(database, check_same_thread=False)
             _sqlite_pragmas(connection, None, self._busy_timeout_ms)
             self._loop_connection = connection

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -194,6 +195,53 @@ def _make_engine(
     )
 
 
+class AutocommitReads:
+    """PostgreSQL: single read-only statements on connections of their own in autocommit mode,
+    outside SQLAlchemy. A pooled session's statement costs four round trips (the pool's
+    liveness ping, ``BEGIN``, the statement, the rollback when it is returned) and the ORM's
+    bookkeeping; here it is one. Used for the thread version that validates every page
+    request. A connection that fails is dropped and the statement tried once more on a new one
+    (it only reads); errors surface as SQLAlchemy's exception types, so a database that is down
+    answers 503 as anywhere else."""
+
+    def __init__(self, url: str, *, keep: int) -> None:
+        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self._keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        import psycopg
+
+        for attempt in (1, 2):
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            try:
+                if conn is None:
+                    conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
+                row = conn.execute(sql, params).fetchone()
+            except psycopg.Error as error:
+                if conn is not None:
+                    conn.close()
+                if attempt == 2 or not isinstance(error, psycopg.OperationalError):
+                    raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
+                continue
+            with self._lock:
+                if len(self._idle) < self._keep:
+                    self._idle.append(conn)
+                    conn = None
+            if conn is not None:
+                conn.close()
+            return None if row is None else tuple(row)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
 class DataVersion:
     """SQLite's ``PRAGMA data_version`` on a connection of its own that never writes: the value
     changes whenever any other connection (any worker process) commits to the database file.
@@ -257,6 +305,7 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
+        self.autocommit_reads = None if self.is_sqlite else AutocommitReads(url, keep=2 * pool_size)
         # SQLite: the event loop reads on a connection of its own, never one from the request
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:
@@ -266,7 +315,6 @@ class Database:
         # Whether ``loop_read`` is available: a SQLite file (an in-memory database is private
         # to its connection).
         self.reads_on_loop = database is not None
-
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -304,6 +352,8 @@ class Database:
         if self.data_versions is not None:
             self.data_versions.close()
         self.engine.dispose()
+        if self.autocommit_reads is not None:
+            self.autocommit_reads.close()
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None

@@ -67,6 +67,10 @@ def test_postgres_going_away_and_coming_back(
         proxy.start()  # the same port again
         after = post_comment(client, body="after the outage")
         assert after.status_code == 201
+        again = client.get(
+            "/api/v1/sites/news/comments", params={"thread": "/2020/12/18/zoom-data"}
+        )
+        assert again.status_code == 200, "page reads reconnect too"
         assert client.get("/readyz").status_code == 200
     app.state.margin.db.dispose()
     assert _count(postgres_url) == 2, "exactly the acknowledged comments were stored"

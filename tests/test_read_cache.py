@@ -119,3 +119,29 @@ def test_a_page_request_seen_before_is_answered_without_routing_with_the_same_an
     assert client.get(URL, params=query).content == after.content
     assert len(routed) == 2  # the route answered it
     assert client.get(URL, params={"thread": THREAD, "limit": "0"}).status_code == 422
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_page_checks_survive_a_lost_connection(
+    client: TestClient, db: Database, postgres_url: str
+) -> None:
+    """R-DB-DOWN-1: on PostgreSQL a page's version is read on an autocommit connection of its
+    own; when the server drops that connection, the next request reconnects and answers."""
+    assert db.autocommit_reads is not None
+    import psycopg
+
+    make_site(db)
+    post_comment(client, body="first")
+    assert client.get(URL, params={"thread": THREAD}).status_code == 200
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name = '' AND state = 'idle'"
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    post_comment(client, body="second")
+    page = client.get(URL, params={"thread": THREAD})
+    assert page.status_code == 200
+    assert len(page.json()["comments"]) == 2

@@ -23,6 +23,7 @@ from starlette import status
 from starlette.responses import Response
 
 from service.comments.store import Sql
+from service.db import AutocommitReads
 
 # thread key, limit, cursor, sort, root: a page request's validated parameters
 PageParams = tuple[str, int, str | None, str, int | None]
@@ -117,14 +118,23 @@ def page_response(etag: str, body: bytes | None, if_none_match: str) -> Response
     return Response(content=body, media_type="application/json", headers=headers)
 
 
-def thread_version(session: Session, site_id: int, key: str) -> int:
+def thread_version(
+    session: Session, site_id: int, key: str, *, autocommit: AutocommitReads | None = None
+) -> int:
     """The thread's version (-1: no such thread yet). Asked on every page request that the
     before-routing answer cannot serve (every request on PostgreSQL), so in plain SQL: through
-    the ORM this one indexed look-up cost several times the query (service.comments.store)."""
-    row = Sql(session).one(
-        "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
-        {"site_id": site_id, "key": key},
-    )
+    the ORM this one indexed look-up cost several times the query (service.comments.store).
+    With ``autocommit`` (PostgreSQL) it takes one round trip and leaves the session unused."""
+    if autocommit is not None:
+        row = autocommit.one(
+            "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s",
+            {"site_id": site_id, "key": key},
+        )
+    else:
+        row = Sql(session).one(
+            "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
+            {"site_id": site_id, "key": key},
+        )
     return -1 if row is None else int(row[0])
 
 

@@ -204,13 +204,19 @@ class AutocommitReads:
     (it only reads); errors surface as SQLAlchemy's exception types, so a database that is down
     answers 503 as anywhere else."""
 
-    def __init__(self, url: str, *, keep: int) -> None:
+    def __init__(self, url: str, *, size: int) -> None:
         self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
-        self._keep = keep
         self._idle: list[Any] = []
         self._lock = threading.Lock()
+        # At most ``size`` connections: callers beyond that wait for one (a statement takes
+        # well under a millisecond), so PostgreSQL's connection count stays predictable.
+        self._slots = threading.BoundedSemaphore(size)
 
     def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        with self._slots:
+            return self._one(sql, params)
+
+    def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
         import psycopg
 
         for attempt in (1, 2):
@@ -227,11 +233,7 @@ class AutocommitReads:
                     raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
                 continue
             with self._lock:
-                if len(self._idle) < self._keep:
-                    self._idle.append(conn)
-                    conn = None
-            if conn is not None:
-                conn.close()
+                self._idle.append(conn)
             return None if row is None else tuple(row)
         raise AssertionError("unreachable")
 
@@ -305,7 +307,7 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
-        self.autocommit_reads = None if self.is_sqlite else AutocommitReads(url, keep=2 * pool_size)
+        self.autocommit_reads = None if self.is_sqlite else AutocommitReads(url, size=pool_size)
         # SQLite: the event loop reads on a connection of its own, never one from the request
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:

@@ -8,6 +8,7 @@ tries to upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -244,6 +245,56 @@ class AutocommitReads:
             conn.close()
 
 
+class LoopAutocommitReads:
+    """``AutocommitReads`` for code on the event loop: psycopg's asynchronous connections, so
+    a page check waits for PostgreSQL without a request thread (the hop cost more CPU than
+    the statement). Connections belong to the event loop that opened them; on another loop
+    (tests start one per client) the old ones are closed and new ones opened."""
+
+    def __init__(self, url: str, *, size: int) -> None:
+        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self._size = size
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[Any] = []
+        self._slots: asyncio.Semaphore | None = None
+
+    async def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop or self._slots is None:
+            self.close()
+            self._loop, self._slots = loop, asyncio.Semaphore(self._size)
+        async with self._slots:
+            return await self._one(sql, params)
+
+    async def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = self._idle.pop() if self._idle else None
+            try:
+                if conn is None:
+                    conn = await psycopg.AsyncConnection.connect(
+                        self._conninfo, autocommit=True, connect_timeout=5
+                    )
+                cursor = await conn.execute(sql, params)
+                row = await cursor.fetchone()
+            except psycopg.Error as error:
+                if conn is not None:
+                    await conn.close()
+                if attempt == 2 or not isinstance(error, psycopg.OperationalError):
+                    raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
+                continue
+            self._idle.append(conn)
+            return None if row is None else tuple(row)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the idle connections (from any thread: libpq's own close, no event loop)."""
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.pgconn.finish()
+
+
 class DataVersion:
     """SQLite's ``PRAGMA data_version`` on a connection of its own that never writes: the value
     changes whenever any other connection (any worker process) commits to the database file.
@@ -308,6 +359,7 @@ class Database:
         )
         self.data_versions = DataVersion(database) if database else None
         self.autocommit_reads = None if self.is_sqlite else AutocommitReads(url, size=pool_size)
+        self.loop_reads = None if self.is_sqlite else LoopAutocommitReads(url, size=pool_size)
         # SQLite: the event loop reads on a connection of its own, never one from the request
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:
@@ -356,6 +408,8 @@ class Database:
         self.engine.dispose()
         if self.autocommit_reads is not None:
             self.autocommit_reads.close()
+        if self.loop_reads is not None:
+            self.loop_reads.close()
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None

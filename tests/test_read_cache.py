@@ -145,3 +145,22 @@ def test_postgres_page_checks_survive_a_lost_connection(
     page = client.get(URL, params={"thread": THREAD})
     assert page.status_code == 200
     assert len(page.json()["comments"]) == 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_postgres_loop_reads_belong_to_their_event_loop(db: Database) -> None:
+    """The event loop's autocommit connections are opened by the loop that uses them; another
+    loop (a test client's, a restarted server's) closes them and opens its own."""
+    import asyncio
+
+    reads = db.loop_reads
+    assert reads is not None
+
+    async def ask() -> tuple[object, ...] | None:
+        return await reads.one("SELECT %(n)s::int", {"n": 7})
+
+    assert asyncio.run(ask()) == (7,)
+    first = list(reads._idle)
+    assert asyncio.run(ask()) == (7,)
+    assert len(first) == 1 and first[0].closed
+    assert reads._idle and reads._idle[0] is not first[0]

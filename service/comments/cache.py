@@ -23,7 +23,7 @@ from starlette import status
 from starlette.responses import Response
 
 from service.comments.store import Sql
-from service.db import AutocommitReads
+from service.db import AutocommitReads, LoopAutocommitReads
 
 # thread key, limit, cursor, sort, root: a page request's validated parameters
 PageParams = tuple[str, int, str | None, str, int | None]
@@ -50,6 +50,14 @@ class PageCache:
         # service.comments.fastpath answer a request it has seen before without routing it.
         self._requests: OrderedDict[tuple[str, bytes], PageParams] = OrderedDict()
         self._lock = threading.Lock()
+
+    def peek(self, key: Hashable) -> bytes | None:
+        """The page rendered under ``key``, if it is still kept."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         with self._lock:
@@ -126,15 +134,21 @@ def thread_version(
     the ORM this one indexed look-up cost several times the query (service.comments.store).
     With ``autocommit`` (PostgreSQL) it takes one round trip and leaves the session unused."""
     if autocommit is not None:
-        row = autocommit.one(
-            "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s",
-            {"site_id": site_id, "key": key},
-        )
+        row = autocommit.one(VERSION_SQL, {"site_id": site_id, "key": key})
     else:
         row = Sql(session).one(
             "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
             {"site_id": site_id, "key": key},
         )
+    return -1 if row is None else int(row[0])
+
+
+VERSION_SQL = "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s"
+
+
+async def thread_version_on_loop(reads: LoopAutocommitReads, site_id: int, key: str) -> int:
+    """``thread_version`` on PostgreSQL without leaving the event loop."""
+    row = await reads.one(VERSION_SQL, {"site_id": site_id, "key": key})
     return -1 if row is None else int(row[0])
 
 

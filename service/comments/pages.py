@@ -10,6 +10,7 @@ from starlette.responses import Response
 from service.comments import cache, reading
 from service.comments.cache import PageParams
 from service.comments.reading import Sort
+from service.db import LoopAutocommitReads
 from service.state import AppState
 
 
@@ -21,10 +22,34 @@ async def answer(state: AppState, slug: str, params: PageParams, if_none_match: 
         hit = state.pages.fresh((slug, params), data_version)
         if hit is not None:
             return cache.page_response(hit[0], hit[1], if_none_match)
+    elif state.db.loop_reads is not None:
+        checked = await _checked_on_loop(state, state.db.loop_reads, slug, params, if_none_match)
+        if checked is not None:
+            return checked
     etag, body = await run_in_threadpool(
         _load_page, state, slug, params, data_version, if_none_match
     )
     return cache.page_response(etag, body, if_none_match)
+
+
+async def _checked_on_loop(
+    state: AppState,
+    reads: LoopAutocommitReads,
+    slug: str,
+    params: PageParams,
+    if_none_match: str,
+) -> Response | None:
+    """PostgreSQL: the thread's version asked on the event loop; the answer when the client
+    holds that version or the page is cached under it, else None (rendered on a thread)."""
+    site = state.sites.cached(slug)
+    if site is None or site.id is None:
+        return None
+    version = await cache.thread_version_on_loop(reads, site.id, params[0])
+    etag = cache.etag_for(site.id, version, params)
+    if etag in if_none_match:
+        return cache.page_response(etag, None, if_none_match)
+    body = state.pages.peek((site.id, version, params))
+    return None if body is None else cache.page_response(etag, body, if_none_match)
 
 
 def _load_page(

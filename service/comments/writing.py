@@ -477,8 +477,6 @@ def _store(
     )
     if ctx.idempotency_key:
         _remember(sql, vault, site_id, comment_id, token, data, ctx)
-    if commit:
-        session.commit()
     public = CommentPublic(
         id=comment_id,
         parent_id=parent.id if parent else None,
@@ -490,7 +488,12 @@ def _store(
         avatar=avatar,
         reply_count=0,
     )
-    return _created(public, status.value, reason, token, ctx)
+    # The answer is built before the commit, so nothing after the commit can fail: an error
+    # always means nothing was stored (service.comments.fastpost relies on it).
+    created = _created(public, status.value, reason, token, ctx)
+    if commit:
+        session.commit()
+    return created
 
 
 def _remember(

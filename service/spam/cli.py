@@ -99,7 +99,10 @@ def crossval(
     return {
         "lovo_with_sms": evaluation.leave_one_out(videos, [sms], online=online, **args),
         "lovo_youtube_only": evaluation.leave_one_out(videos, online=online, **args),
-        f"sms_{folds}fold": evaluation.kfold(sms, folds, list(videos.values()), **args),
+        # The SMS folds score SMS: the model takes the SMS copy of the weights (domain_copy).
+        f"sms_{folds}fold": evaluation.kfold(
+            sms, folds, list(videos.values()), medium="sms", **args
+        ),
     }
 
 

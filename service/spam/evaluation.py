@@ -42,7 +42,18 @@ MAX_HAM_HELD = 0.015
 HOLD_GRID = tuple(i / 100 for i in range(30, 97))  # candidate cuts 0.30 .. 0.96
 # Training hyper-parameters (logistic regression, AdaGrad; optional: "bags", the mean of that
 # many runs with different shuffles, and "average", averaged SGD) and per-site learning rates.
-TRAINING: dict[str, float] = {"epochs": 10, "learning_rate": 0.5, "l2": 5e-4}
+# "nb_mix" / "nb_alpha": each feature's value is scaled by nb_mix * |r| + 1 - nb_mix, where r is
+# its naive-Bayes log-count ratio on the training data (smoothing nb_alpha); "domain_copy":
+# every feature also has a copy per medium (SMS, comments) with this value, so that what only
+# holds for one medium can go into its copy (see _transform). Both 0: the plain recipe.
+TRAINING: dict[str, float] = {
+    "epochs": 10,
+    "learning_rate": 0.5,
+    "l2": 5e-4,
+    "nb_alpha": 0.1,
+    "nb_mix": 0.5,
+    "domain_copy": 0.5,
+}
 ONLINE: dict[str, float] = {
     "learning_rate": 2.0,
     "bias_rate": 0.0,
@@ -118,8 +129,12 @@ def fit(
     prune: float = 1e-4,
     select: bool = False,
     cache: FeatureCache | None = None,
+    medium: str = "comments",
 ) -> SpamModel:
     """Train a model on several labelled sources (deterministic for a given seed).
+
+    ``medium`` ("comments" or "sms") is what the model will score: with the training
+    option ``domain_copy`` its weights are the shared ones plus that medium's copy.
 
     With ``select`` (and at least two comment sources), the cut is chosen by nested
     validation on these sources only (:func:`select_operating_point`) and the bias shifted so
@@ -128,7 +143,7 @@ def fit(
     config = config or FeatureConfig()
     params = dict(TRAINING, **(training or {}))
     cache = {} if cache is None else cache
-    model = _fit(sources, seed, config, hold, spam, params, prune, cache)
+    model = _fit(sources, seed, config, hold, spam, params, prune, cache, medium)
     if select:
         point = select_operating_point(
             sources, seed=seed, config=config, training=params, prune=prune, cache=cache
@@ -152,14 +167,17 @@ def _fit(
     params: Mapping[str, float],
     prune: float,
     cache: FeatureCache,
+    medium: str = "comments",
 ) -> SpamModel:
     extractor: FeatureExtractor | None = None
     weights = _weights_for(sources, source_scale(sources))
     spam_weight = params.get("spam_weight", 1.0)
     examples: list[tuple[Features, bool, float]] = []
     names: dict[int, str] = {}
+    sms: list[bool] = []
     i = 0
     for source in sources:
+        is_sms = _is_sms(source)
         for ex in source:
             feats = cache.get((config, ex))
             if feats is None:
@@ -168,7 +186,12 @@ def _fit(
             for slot, key in feats.keys.items():
                 names.setdefault(slot, key)
             examples.append((feats, ex.is_spam, weights[i] * (spam_weight if ex.is_spam else 1.0)))
+            sms.append(is_sms)
             i += 1
+    factor = _nb_factors(examples, params.get("nb_alpha", 0.1), params.get("nb_mix", 0.0))
+    copy = params.get("domain_copy", 0.0)
+    if factor is not None or copy:
+        examples = _transform(examples, sms, factor, copy, config.bits)
     # Bagging over shuffles: the mean of the weights of ``bags`` runs with seeds seed,
     # seed + 1, ... (one linear model again, so scoring costs the same).
     bags = int(params.get("bags", 1))
@@ -189,6 +212,8 @@ def _fit(
         for slot, value in run_w.items():
             w[slot] = w.get(slot, 0.0) + value / bags
         bias += run_bias / bags
+    if factor is not None or copy:
+        w = _collapse(w, factor, copy, config.bits, 1 if medium == "sms" else 2)
     kept = {s: v for s, v in w.items() if abs(v) >= prune}
     return SpamModel(
         config,
@@ -199,6 +224,81 @@ def _fit(
         {s: names[s] for s in kept},
         {"online": dict(ONLINE), "training": {"seed": seed, **params, "prune": prune}},
     )
+
+
+def _nb_factors(
+    examples: Sequence[tuple[Features, bool, float]], alpha: float, mix: float
+) -> dict[int, float] | None:
+    """Per slot, ``mix * |r| + 1 - mix`` where ``r`` is the naive-Bayes log-count ratio
+    ``log((p + alpha) / |p|) - log((q + alpha) / |q|)``, ``p`` / ``q`` the (sample-weighted)
+    number of spam / ham examples with the feature (NB-SVM, Wang and Manning 2012; as
+    magnitude, so the sign stays learnt). Computed on the training examples only; None when
+    ``mix`` is 0."""
+    if not mix:
+        return None
+    p: dict[int, float] = {}
+    q: dict[int, float] = {}
+    for feats, is_spam, sw in examples:
+        counts = p if is_spam else q
+        for slot in feats.values:
+            counts[slot] = counts.get(slot, 0.0) + sw
+    slots = sorted({**p, **q})
+    p_total = sum(p.values()) + alpha * len(slots)
+    q_total = sum(q.values()) + alpha * len(slots)
+    return {
+        slot: mix
+        * abs(
+            math.log((p.get(slot, 0.0) + alpha) / p_total)
+            - math.log((q.get(slot, 0.0) + alpha) / q_total)
+        )
+        + (1.0 - mix)
+        for slot in slots
+    }
+
+
+def _transform(
+    examples: Sequence[tuple[Features, bool, float]],
+    sms: Sequence[bool],
+    factor: Mapping[int, float] | None,
+    copy: float,
+    bits: int,
+) -> list[tuple[Features, bool, float]]:
+    """The training vectors: values times ``factor`` and, with ``copy``, each feature again in
+    its medium's own slot range (SMS: slot + 2**bits, comments: slot + 2 * 2**bits) at
+    ``copy`` times the value ("frustratingly easy" domain adaptation, Daume 2007)."""
+    out: list[tuple[Features, bool, float]] = []
+    for (feats, label, sw), is_sms in zip(examples, sms, strict=True):
+        if factor is not None:
+            values = {slot: v * factor[slot] for slot, v in feats.values.items()}
+        else:
+            values = dict(feats.values)
+        if copy:
+            offset = (1 if is_sms else 2) << bits
+            values.update([(slot + offset, v * copy) for slot, v in list(values.items())])
+        out.append((Features(values), label, sw))
+    return out
+
+
+def _collapse(
+    w: Mapping[int, float],
+    factor: Mapping[int, float] | None,
+    copy: float,
+    bits: int,
+    medium: int = 2,
+) -> dict[int, float]:
+    """Weights over the plain features for one medium (2: comments, 1: SMS): shared plus
+    ``copy`` times that medium's copy (the other copy is dropped), times ``factor`` (so
+    scoring is unchanged)."""
+    size = 1 << bits
+    out: dict[int, float] = {}
+    for slot, value in w.items():
+        if slot < size:
+            out[slot] = out.get(slot, 0.0) + value
+        elif slot >> bits == medium:
+            out[slot - medium * size] = out.get(slot - medium * size, 0.0) + value * copy
+    if factor is not None:
+        out = {slot: value * factor[slot] for slot, value in out.items()}
+    return out
 
 
 def _is_sms(source: Sequence[Example]) -> bool:

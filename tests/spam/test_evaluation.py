@@ -118,3 +118,51 @@ def test_folds_run_in_processes_give_the_same_results(
     assert evaluation.kfold(small, 3, [sms], jobs=2, training={"epochs": 2}) == evaluation.kfold(
         small, 3, [sms], training={"epochs": 2}
     )
+
+
+def test_nb_scaling_and_medium_copies_fold_back_onto_the_plain_features() -> None:
+    """Training on NB-scaled vectors with per-medium copies (evaluation._transform) and then
+    folding the weights back (evaluation._collapse) gives a model that scores a comment on its
+    plain features exactly as the trained linear model scores its transformed vector, so the
+    file format and the scorer stay as they were."""
+    import random
+
+    from service.spam.features import Features
+
+    rng = random.Random(5)
+    bits = 8
+    size = 1 << bits
+    examples = []
+    for i in range(40):
+        values = {rng.randrange(size): rng.choice([1.0, 0.5, 2.0]) for _ in range(6)}
+        examples.append((Features(values), i % 3 == 0, rng.choice([1.0, 0.5])))
+    sms = [i % 4 == 0 for i in range(len(examples))]
+    factor = evaluation._nb_factors(examples, 0.1, 0.5)
+    assert factor is not None and all(f > 0 for f in factor.values())
+    transformed = evaluation._transform(examples, sms, factor, 0.5, bits)
+    seen = sorted({slot for vector, _, _ in transformed for slot in vector.values})
+    trained = {slot: rng.uniform(-1, 1) for slot in seen}  # training only sets seen slots
+    for medium, is_sms in ((2, False), (1, True)):
+        plain = evaluation._collapse(trained, factor, 0.5, bits, medium)
+        for (feats, _, _), (vector, _, _), from_sms in zip(examples, transformed, sms, strict=True):
+            if from_sms != is_sms:
+                continue
+            direct = sum(trained[s] * v for s, v in vector.values.items())
+            folded = sum(plain.get(s, 0.0) * v for s, v in feats.values.items())
+            assert folded == pytest.approx(direct, rel=1e-12, abs=1e-12)
+
+
+def test_nb_factors_use_only_the_examples_given() -> None:
+    """The NB ratios are computed from the training examples alone: changing a label outside
+    them cannot move them, and changing one inside does."""
+    from service.spam.features import Features
+
+    examples = [
+        (Features({1: 1.0, 2: 1.0}), True, 1.0),
+        (Features({2: 1.0, 3: 1.0}), False, 1.0),
+        (Features({1: 1.0}), True, 1.0),
+    ]
+    before = evaluation._nb_factors(examples, 0.1, 0.5)
+    flipped = [(examples[0][0], False, 1.0), *examples[1:]]
+    assert evaluation._nb_factors(flipped, 0.1, 0.5) != before
+    assert evaluation._nb_factors(examples, 0.1, 0.0) is None

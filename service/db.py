@@ -196,60 +196,18 @@ def _make_engine(
     )
 
 
-class AutocommitReads:
-    """PostgreSQL: single read-only statements on connections of their own in autocommit mode,
-    outside SQLAlchemy. A pooled session's statement costs four round trips (the pool's
-    liveness ping, ``BEGIN``, the statement, the rollback when it is returned) and the ORM's
-    bookkeeping; here it is one. Used for the thread version that validates every page
-    request. A connection that fails is dropped and the statement tried once more on a new one
-    (it only reads); errors surface as SQLAlchemy's exception types, so a database that is down
-    answers 503 as anywhere else."""
-
-    def __init__(self, url: str, *, size: int) -> None:
-        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
-        self._idle: list[Any] = []
-        self._lock = threading.Lock()
-        # At most ``size`` connections: callers beyond that wait for one (a statement takes
-        # well under a millisecond), so PostgreSQL's connection count stays predictable.
-        self._slots = threading.BoundedSemaphore(size)
-
-    def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        with self._slots:
-            return self._one(sql, params)
-
-    def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        import psycopg
-
-        for attempt in (1, 2):
-            with self._lock:
-                conn = self._idle.pop() if self._idle else None
-            try:
-                if conn is None:
-                    conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5)
-                row = conn.execute(sql, params).fetchone()
-            except psycopg.Error as error:
-                if conn is not None:
-                    conn.close()
-                if attempt == 2 or not isinstance(error, psycopg.OperationalError):
-                    raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
-                continue
-            with self._lock:
-                self._idle.append(conn)
-            return None if row is None else tuple(row)
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-
 class LoopAutocommitReads:
-    """``AutocommitReads`` for code on the event loop: psycopg's asynchronous connections, so
-    a page check waits for PostgreSQL without a request thread (the hop cost more CPU than
-    the statement). Connections belong to the event loop that opened them; on another loop
-    (tests start one per client) the old ones are closed and new ones opened."""
+    """PostgreSQL: single read-only statements for code on the event loop, on psycopg's
+    asynchronous connections in autocommit mode, outside SQLAlchemy. A pooled session's
+    statement costs four round trips (the pool's liveness ping, ``BEGIN``, the statement, the
+    rollback when it is returned), the ORM's bookkeeping and a request thread; here it is one
+    round trip on the loop. Used for the thread version that validates every page request.
+
+    At most ``size`` connections: callers beyond that wait for one. A connection that fails is
+    dropped and the statement tried once more on a new one (it only reads); errors surface as
+    SQLAlchemy's exception types, so a database that is down answers 503 as anywhere else.
+    Connections belong to the event loop that opened them; on another loop (tests start one
+    per client) the old ones are closed and new ones opened."""
 
     def __init__(self, url: str, *, size: int) -> None:
         self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
@@ -358,13 +316,13 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
-        self.autocommit_reads = None if self.is_sqlite else AutocommitReads(url, size=pool_size)
         self.loop_reads = None if self.is_sqlite else LoopAutocommitReads(url, size=pool_size)
         # SQLite: the event loop reads on a connection of its own, never one from the request
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:
         # a session's begin and rollback cost ~40 times the reads themselves.
         self._busy_timeout_ms = busy_timeout_ms
+        self._sqlite_path = database
         self._loop_connection: sqlite3.Connection | None = None
         # Whether ``loop_read`` is available: a SQLite file (an in-memory database is private
         # to its connection).
@@ -383,12 +341,10 @@ class Database:
     def loop_read(self) -> Iterator[sqlite3.Connection]:
         """SQLite only: a connection in a read transaction, for code on the event loop, which
         must end it before its next ``await`` (one connection, never shared with a thread)."""
-        assert self.reads_on_loop, "only a SQLite file is read on the event loop"
+        assert self._sqlite_path is not None, "only a SQLite file is read on the event loop"
         connection = self._loop_connection
         if connection is None:
-            database = _sqlite_file(self.url)
-            assert database is not None
-            connection = sqlite3.connect(database, check_same_thread=False)
+            connection = sqlite3.connect(self._sqlite_path, check_same_thread=False)
             _sqlite_pragmas(connection, None, self._busy_timeout_ms)
             self._loop_connection = connection
         connection.execute("BEGIN")
@@ -406,8 +362,6 @@ class Database:
         if self.data_versions is not None:
             self.data_versions.close()
         self.engine.dispose()
-        if self.autocommit_reads is not None:
-            self.autocommit_reads.close()
         if self.loop_reads is not None:
             self.loop_reads.close()
         if self._loop_connection is not None:

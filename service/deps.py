@@ -49,7 +49,9 @@ async def write_session(state: StateDep) -> AsyncIterator[Session]:
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
-SiteSlug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+SLUG_MAX_LENGTH = 64
+SiteSlug = Annotated[str, Path(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)]
 
 
 async def current_site(state: StateDep, site: SiteSlug) -> Site:

@@ -127,7 +127,7 @@ def test_postgres_page_checks_survive_a_lost_connection(
 ) -> None:
     """R-DB-DOWN-1: on PostgreSQL a page's version is read on an autocommit connection of its
     own; when the server drops that connection, the next request reconnects and answers."""
-    assert db.autocommit_reads is not None
+    assert db.loop_reads is not None
     import psycopg
 
     make_site(db)

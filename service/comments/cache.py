@@ -23,7 +23,7 @@ from starlette import status
 from starlette.responses import Response
 
 from service.comments.store import Sql
-from service.db import AutocommitReads, LoopAutocommitReads
+from service.db import LoopAutocommitReads
 
 # thread key, limit, cursor, sort, root: a page request's validated parameters
 PageParams = tuple[str, int, str | None, str, int | None]
@@ -126,29 +126,23 @@ def page_response(etag: str, body: bytes | None, if_none_match: str) -> Response
     return Response(content=body, media_type="application/json", headers=headers)
 
 
-def thread_version(
-    session: Session, site_id: int, key: str, *, autocommit: AutocommitReads | None = None
-) -> int:
-    """The thread's version (-1: no such thread yet). Asked on every page request that the
-    before-routing answer cannot serve (every request on PostgreSQL), so in plain SQL: through
-    the ORM this one indexed look-up cost several times the query (service.comments.store).
-    With ``autocommit`` (PostgreSQL) it takes one round trip and leaves the session unused."""
-    if autocommit is not None:
-        row = autocommit.one(VERSION_SQL, {"site_id": site_id, "key": key})
-    else:
-        row = Sql(session).one(
-            "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
-            {"site_id": site_id, "key": key},
-        )
+def thread_version(session: Session, site_id: int, key: str) -> int:
+    """The thread's version (-1: no such thread yet), in plain SQL: through the ORM this one
+    indexed look-up cost several times the query (service.comments.store). On PostgreSQL the
+    page requests ask it on the event loop instead (``thread_version_on_loop``)."""
+    row = Sql(session).one(
+        "SELECT version FROM threads WHERE site_id = :site_id AND key = :key",
+        {"site_id": site_id, "key": key},
+    )
     return -1 if row is None else int(row[0])
 
 
-VERSION_SQL = "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s"
-
-
 async def thread_version_on_loop(reads: LoopAutocommitReads, site_id: int, key: str) -> int:
-    """``thread_version`` on PostgreSQL without leaving the event loop."""
-    row = await reads.one(VERSION_SQL, {"site_id": site_id, "key": key})
+    """``thread_version`` on PostgreSQL in one round trip, without leaving the event loop."""
+    row = await reads.one(
+        "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s",
+        {"site_id": site_id, "key": key},
+    )
     return -1 if row is None else int(row[0])
 
 

@@ -34,7 +34,7 @@ from service.comments.inputs import CommentCreate
 from service.comments.models import CommentCreated
 from service.comments.router import created_response
 from service.comments.writing import WriteContext
-from service.deps import checked_write_site, write_context
+from service.deps import SLUG_MAX_LENGTH, SLUG_PATTERN, checked_write_site, write_context
 from service.errors import MarginError, refusal_response
 from service.middleware import replay_body
 from service.sites.models import Site
@@ -42,8 +42,8 @@ from service.state import AppState
 
 log = logging.getLogger("margin.posting")
 
-# The route's SiteSlug (service.deps): anything else is the route's to refuse.
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+# The route's SiteSlug: anything else is the route's to refuse.
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 class FastPosts:
@@ -72,7 +72,8 @@ class FastPosts:
         if scope["method"] != "POST" or not (path.startswith(PREFIX) and path.endswith(SUFFIX)):
             return None
         slug = path[len(PREFIX) : -len(SUFFIX)]
-        return self.state.sites.cached(slug) if _SLUG.fullmatch(slug) else None
+        valid = len(slug) <= SLUG_MAX_LENGTH and _SLUG.fullmatch(slug)
+        return self.state.sites.cached(slug) if valid else None
 
     async def _answer(self, scope: Scope, site: Site, body: bytes) -> Response | None:
         request = Request(scope)

@@ -22,12 +22,14 @@ async def answer(state: AppState, slug: str, params: PageParams, if_none_match: 
         hit = state.pages.fresh((slug, params), data_version)
         if hit is not None:
             return cache.page_response(hit[0], hit[1], if_none_match)
-    elif state.db.loop_reads is not None:
+    version: int | None = None
+    if data_version is None and state.db.loop_reads is not None:
         checked = await _checked_on_loop(state, state.db.loop_reads, slug, params, if_none_match)
-        if checked is not None:
+        if isinstance(checked, Response):
             return checked
+        version = checked
     etag, body = await run_in_threadpool(
-        _load_page, state, slug, params, data_version, if_none_match
+        _load_page, state, slug, params, data_version, if_none_match, version
     )
     return cache.page_response(etag, body, if_none_match)
 
@@ -38,9 +40,10 @@ async def _checked_on_loop(
     slug: str,
     params: PageParams,
     if_none_match: str,
-) -> Response | None:
-    """PostgreSQL: the thread's version asked on the event loop; the answer when the client
-    holds that version or the page is cached under it, else None (rendered on a thread)."""
+) -> Response | int | None:
+    """PostgreSQL: the thread's version asked on the event loop. The answer when the client
+    holds that version or the page is cached under it; else the version, for the thread that
+    renders the page (None: the site is not cached, the thread looks it all up)."""
     site = state.sites.cached(slug)
     if site is None or site.id is None:
         return None
@@ -49,7 +52,7 @@ async def _checked_on_loop(
     if etag in if_none_match:
         return cache.page_response(etag, None, if_none_match)
     body = state.pages.peek((site.id, version, params))
-    return None if body is None else cache.page_response(etag, body, if_none_match)
+    return version if body is None else cache.page_response(etag, body, if_none_match)
 
 
 def _load_page(
@@ -58,17 +61,16 @@ def _load_page(
     params: PageParams,
     data_version: int | None,
     if_none_match: str,
+    version: int | None = None,
 ) -> tuple[str, bytes | None]:
-    """Validate by thread version; render on a miss. None as the body: the client's is current."""
+    """Validate by thread version (``version``: already read on the event loop); render on a
+    miss. None as the body: the client's is current."""
     site = state.sites.get(slug)
     assert site.id is not None
     thread, limit, cursor, sort, root = params
-    # Creating a session touches no database: on PostgreSQL a page still cached for the
-    # thread's version is answered without it (the version takes one autocommit round trip).
     with state.db.read() as session:
-        version = cache.thread_version(
-            session, site.id, thread, autocommit=state.db.autocommit_reads
-        )
+        if version is None:
+            version = cache.thread_version(session, site.id, thread)
         etag = cache.etag_for(site.id, version, params)
         if etag in if_none_match:
             return etag, None

@@ -121,6 +121,16 @@ class WriterQueue:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.002)
 
+    def try_take(self) -> bool:
+        """Take the turn if it is free, without waiting (for the event loop)."""
+        if self._fd is None:
+            return True
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def give(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -321,12 +331,24 @@ class Database:
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:
         # a session's begin and rollback cost ~40 times the reads themselves.
-        self._busy_timeout_ms = busy_timeout_ms
+        self.busy_timeout_ms = busy_timeout_ms
         self._sqlite_path = database
         self._loop_connection: sqlite3.Connection | None = None
-        # Whether ``loop_read`` is available: a SQLite file (an in-memory database is private
-        # to its connection).
+        # Whether ``loop_read`` and ``loop_write`` are available: a SQLite file (an in-memory
+        # database is private to its connection).
         self.reads_on_loop = database is not None
+        # The event loop's writes (service.groupcommit) have a connection and a turn of their
+        # own: a second descriptor of the lock file, so they queue against this process's
+        # request threads as against other workers. The connection never waits for SQLite's
+        # lock (busy timeout 0; the loop retries later instead), and a thread lock keeps two
+        # event loops of one process (tests) from sharing it.
+        self._loop_writers = (
+            WriterQueue(f"{database}-writers.lock", busy_timeout_ms / 1000) if database else None
+        )
+        self._loop_write_lock = threading.Lock()
+        self._loop_write_engine = (
+            _make_engine(url, pool_size=1, immediate=True, busy_timeout_ms=0) if database else None
+        )
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -345,7 +367,7 @@ class Database:
         connection = self._loop_connection
         if connection is None:
             connection = sqlite3.connect(self._sqlite_path, check_same_thread=False)
-            _sqlite_pragmas(connection, None, self._busy_timeout_ms)
+            _sqlite_pragmas(connection, None, self.busy_timeout_ms)
             self._loop_connection = connection
         connection.execute("BEGIN")
         try:
@@ -356,6 +378,30 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         with Session(self.write_engine, expire_on_commit=False) as session:
+            yield session
+
+    def try_loop_write_turn(self) -> bool:
+        """SQLite file only: take the event loop's turn to write if no other writer (thread,
+        worker or event loop) has it, without waiting. ``end_loop_write_turn`` gives it back."""
+        assert self._loop_writers is not None, "only a SQLite file is written on the event loop"
+        if not self._loop_write_lock.acquire(blocking=False):
+            return False
+        if self._loop_writers.try_take():
+            return True
+        self._loop_write_lock.release()
+        return False
+
+    def end_loop_write_turn(self) -> None:
+        assert self._loop_writers is not None
+        self._loop_writers.give()
+        self._loop_write_lock.release()
+
+    @contextmanager
+    def loop_write(self) -> Iterator[Session]:
+        """A write session for the event loop, during its turn (``try_loop_write_turn``). Its
+        ``BEGIN IMMEDIATE`` fails at once, never waits, if another program holds SQLite's lock."""
+        assert self._loop_write_engine is not None
+        with Session(self._loop_write_engine, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
@@ -371,6 +417,10 @@ class Database:
             self.write_engine.dispose()
         if self.writers is not None:
             self.writers.close()
+        if self._loop_write_engine is not None:
+            self._loop_write_engine.dispose()
+        if self._loop_writers is not None:
+            self._loop_writers.close()
 
 
 def single_use_engine(url: str) -> Engine:

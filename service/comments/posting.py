@@ -3,10 +3,10 @@
 ``create`` is the route's work (on a request thread). ``create_on_loop`` does the same work
 for SQLite without the thread hops: the checks, rendering and hashing run on the event loop
 on its own read connection (``Database.loop_read``; a few local reads, no network), and the
-loop then awaits the group commit's future. A post costs three threads otherwise (loop,
-request thread, group-commit thread) and each hand-over costs a wake-up and a turn at the
-interpreter lock; this way it costs two. PostgreSQL keeps the request thread: its reads are
-network round trips that must not stall the loop.
+loop then writes it with the others of its batch (``GroupCommit.submit_on_loop``). A post costs
+three threads otherwise (loop, request thread, group-commit thread) and each hand-over costs a
+wake-up and a turn at the interpreter lock; this way it costs none. PostgreSQL keeps the
+request thread: its reads are network round trips that must not stall the loop.
 """
 
 from __future__ import annotations
@@ -79,6 +79,6 @@ async def create_on_loop(
         )
     # Shielded: a client that goes away must not cancel a write already queued (the route's
     # thread would finish it too); its answer is simply not delivered.
-    created = await asyncio.shield(asyncio.wrap_future(state.committer.submit(write)))
+    created = await asyncio.shield(state.committer.submit_on_loop(write))
     COMMENTS.labels(created.status).inc()
     return created

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from service import backup
 from service.clock import system_clock
@@ -24,6 +25,7 @@ from service.settings import Settings
 from service.sites.service import create_site
 from service.spam import ModelError
 from service.spam import cli as spam_cli
+from service.workers import Supervisor, balances_connections
 
 DEMO_TOKEN_FILE = Path("var/demo-moderator-token")
 
@@ -69,23 +71,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
             seed_demo(session, _load_vault(settings), origins=origins, token_file=DEMO_TOKEN_FILE)
         db.dispose()
         print(f"Demo site 'demo' ready; moderator token in {DEMO_TOKEN_FILE}", file=sys.stderr)
-    uvicorn.run(
-        "service.app:create_app_from_env",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=workers,
-        log_config=None,
+    config: dict[str, Any] = {
+        "app": "service.app:create_app_from_env",
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "log_config": None,
         # A worker importing the app and loading the spam model on a busy machine needs more
         # than uvicorn's default 5 s before it is declared dead and restarted.
-        timeout_worker_healthcheck=60,
-        access_log=False,
-        timeout_keep_alive=settings.keep_alive_seconds,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        server_header=False,
-        log_level="info",
-    )
+        "timeout_worker_healthcheck": 60,
+        "access_log": False,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "server_header": False,
+        "log_level": "info",
+    }
+    if workers > 1 and balances_connections():
+        # A listening socket per worker: connections spread over the workers (service.workers).
+        return Supervisor(config, workers).run()
+    uvicorn.run(**config, workers=workers)
     return 0
 
 

@@ -9,10 +9,9 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,8 +29,8 @@ from service.privacy.crypto import Sealed, Vault
 from service.review.events import verify_chain
 from service.review.models import ModerationEvent
 from tests.factories import OPEN_POLICY, make_site, post_comment
+from tests.live import run_async
 
-T = TypeVar("T")
 LIMIT = {"limit": 50, "window_seconds": 3600}
 LIMITS = {"ip": LIMIT, "author": LIMIT, "thread": LIMIT}
 
@@ -205,25 +204,6 @@ def test_a_submission_cancelled_before_its_batch_is_not_written(sqlite_db: Datab
     assert _keys(sqlite_db) == {"kept"}
 
 
-def _on_a_loop(coroutine_function: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run it on a new event loop in a thread of its own (the browser tests leave one
-    running on the main thread)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = asyncio.run(coroutine_function())
-        except BaseException as raised:  # handed to the test's thread
-            box["error"] = raised
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    if "error" in box:
-        raise box["error"]
-    return cast(T, box["result"])
-
-
 def _work(key: str, error: Exception | None = None) -> Callable[[Session], str]:
     def work(session: Session) -> str:
         _insert_thread(session, key)
@@ -248,7 +228,7 @@ def test_submissions_on_the_event_loop_share_a_transaction(sqlite_db: Database) 
         assert not any(future.done() for future in futures), "nothing before the commit"
         return list(await asyncio.gather(*futures, return_exceptions=True))
 
-    results = _on_a_loop(scenario)
+    results = run_async(scenario)
     assert isinstance(results[3], Conflict)
     assert [r for i, r in enumerate(results) if i != 3] == [f"t{i}" for i in range(10) if i != 3]
     assert committer.transactions == 1
@@ -285,7 +265,7 @@ def test_the_event_loop_never_waits_for_a_held_write_lock(sqlite_db: Database) -
             session.rollback()
         return written_first, ticks, await second, committer.transactions
 
-    first, ticks, second, transactions = _on_a_loop(scenario)
+    first, ticks, second, transactions = run_async(scenario)
     assert (first, second, ticks) == ("behind-sqlite", "behind-a-writer", 40)
     assert transactions >= 2
     assert _keys(sqlite_db) == {"behind-sqlite", "behind-a-writer"}
@@ -314,7 +294,7 @@ def test_a_lock_held_past_the_busy_timeout_fails_the_loop_submissions(
             other_program.close()
         return outcome[0]
 
-    error = _on_a_loop(scenario)
+    error = run_async(scenario)
     assert isinstance(error, DBAPIError) and "locked" in str(error)
     assert _keys(database) == set()
     database.dispose()

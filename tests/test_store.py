@@ -298,3 +298,18 @@ def test_a_lock_held_past_the_busy_timeout_fails_the_loop_submissions(
     assert isinstance(error, DBAPIError) and "locked" in str(error)
     assert _keys(database) == set()
     database.dispose()
+
+
+def test_the_author_history_count_reads_one_index_only(sqlite_db: Database) -> None:
+    """The trust look-up of every new comment is answered from the covering index (migration
+    0005), never by walking the site's comments (docs/performance.md, "Writes")."""
+    with sqlite_db.read() as session:
+        sql = Sql(session)
+        plan = sql.all(
+            "EXPLAIN QUERY PLAN SELECT status, count(*) FROM comments WHERE site_id = :site"
+            " AND email_lookup = :lookup AND author_name = :name GROUP BY status",
+            {"site": 1, "lookup": "x", "name": "Ana"},
+        )
+        details = " ".join(str(row[-1]) for row in plan)
+        assert "COVERING INDEX ix_comments_site_id_email_lookup_author_name_status" in details
+        assert "TEMP B-TREE" not in details

@@ -62,7 +62,14 @@ class Comment(SQLModel, table=True):
         Index("ix_comments_thread_id_status_id", "thread_id", "status", "id"),
         Index("ix_comments_root_id_id", "root_id", "id"),
         Index("ix_comments_site_id_status_id", "site_id", "status", "id"),
-        Index("ix_comments_site_id_email_lookup", "site_id", "email_lookup"),
+        # Covers the author-history count of every new comment (migration 0005).
+        Index(
+            "ix_comments_site_id_email_lookup_author_name_status",
+            "site_id",
+            "email_lookup",
+            "author_name",
+            "status",
+        ),
         Index("ix_comments_email_lookup", "email_lookup"),
         Index("ix_comments_thread_id_dedupe_key", "thread_id", "dedupe_key"),
         # Top-level comments only, in page order: a thread page reads limit + 1 entries however

@@ -170,17 +170,20 @@ def _parent_row(sql: Sql, thread_id: int | None, parent_id: int) -> _ParentRow:
 
 def _history(sql: Sql, site_id: int, lookups: Sequence[str], name: str) -> moderation.AuthorHistory:
     # Trust needs the keyed email hash AND the same name: an email typed by someone else
-    # alone never borrows another commenter's standing. Grouped by an expression, not the
-    # column: grouping by ``status`` itself made SQLite walk the (site_id, status, id) index,
-    # i.e. every comment of the site, to skip sorting the author's handful of rows.
-    in_list, in_params = sql.placeholders("lookup", lookups)
-    rows = sql.all(
-        "SELECT lower(status), count(*) FROM comments WHERE site_id = :site"  # noqa: S608 - only placeholder names are interpolated
-        f" AND email_lookup IN ({in_list}) AND author_name = :name"
-        " GROUP BY lower(status)",
-        {"site": site_id, "name": name, **in_params},
-    )
-    by_status = {status: int(count) for status, count in rows}
+    # alone never borrows another commenter's standing. One query per look-up key (there are
+    # two only while a key rotation is under way): with a single equality SQLite reads the
+    # (site_id, email_lookup, author_name, status) index alone, already grouped (0.02 ms);
+    # with ``IN (a, b)`` it picked the (site_id, status, id) index and walked every comment
+    # of the site to group them (7 ms on 14,000 comments; migration 0005).
+    by_status: dict[str, int] = {}
+    for lookup in lookups:
+        rows = sql.all(
+            "SELECT status, count(*) FROM comments WHERE site_id = :site"
+            " AND email_lookup = :lookup AND author_name = :name GROUP BY status",
+            {"site": site_id, "lookup": lookup, "name": name},
+        )
+        for status, count in rows:
+            by_status[status] = by_status.get(status, 0) + int(count)
     return moderation.AuthorHistory(
         approved=by_status.get(CommentStatus.APPROVED, 0),
         rejected=by_status.get(CommentStatus.REJECTED, 0),

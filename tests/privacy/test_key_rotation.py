@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service.comments.models import Comment, IdempotencyRecord
+from service.comments.store import Sql
+from service.comments.writing import _history
 from service.db import Database
 from service.privacy import rotation
 from service.privacy.crypto import Sealed, Vault
@@ -172,6 +174,11 @@ def test_lookup_key_rotation_keeps_subject_lookups_working(
     rotation._rehash_comments(db, vault, 0, 2)
     with db.read() as session:
         assert rotation.key_usage(session)["lookup"] == {"l1": 4, "l2": 2}
+        # The author's standing counts the rows of both keys (one query per key).
+        lookups = sorted(set(vault.email_lookups("same.person@example.org").values()))
+        assert len(lookups) == 2
+        history = _history(Sql(session), 1, lookups, "Ana Reader")
+        assert (history.approved, history.rejected, history.spam) == (5, 0, 0)
     found = client.post("/api/v1/moderation/subjects/export", json=body, headers=auth(pii)).json()
     assert len(found["comments"]) == 5
     assert rotation.migrate_rows(db, vault, KeyKind.LOOKUP).remaining == 0

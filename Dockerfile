@@ -72,5 +72,5 @@ USER 10001:10001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MARGIN_PORT', '8000'), timeout=3)"]
 
-# `margin serve` applies migrations, then serves with MARGIN_WORKERS uvicorn workers.
+# `margin serve` applies migrations, then serves with MARGIN_WORKERS workers (a socket each).
 CMD ["margin", "serve"]

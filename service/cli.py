@@ -25,7 +25,6 @@ from service.settings import Settings
 from service.sites.service import create_site
 from service.spam import ModelError
 from service.spam import cli as spam_cli
-from service.workers import Supervisor, balances_connections
 
 DEMO_TOKEN_FILE = Path("var/demo-moderator-token")
 
@@ -40,6 +39,8 @@ def _load_vault(settings: Settings) -> Vault:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from service.workers import Supervisor, balances_connections
 
     settings = _settings()
     workers = args.workers or settings.workers

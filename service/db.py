@@ -309,11 +309,8 @@ class Database:
             url, pool_size=pool_size, immediate=False, busy_timeout_ms=busy_timeout_ms
         )
         database = _sqlite_file(url) if self.is_sqlite else None
-        self.writers = (
-            WriterQueue(f"{database}-writers.lock" if database else None, busy_timeout_ms / 1000)
-            if self.is_sqlite
-            else None
-        )
+        lock_path = f"{database}-writers.lock" if database else None
+        self.writers = WriterQueue(lock_path, busy_timeout_ms / 1000) if self.is_sqlite else None
         self.write_engine = (
             _make_engine(
                 url,
@@ -342,9 +339,7 @@ class Database:
         # request threads as against other workers. The connection never waits for SQLite's
         # lock (busy timeout 0; the loop retries later instead), and a thread lock keeps two
         # event loops of one process (tests) from sharing it.
-        self._loop_writers = (
-            WriterQueue(f"{database}-writers.lock", busy_timeout_ms / 1000) if database else None
-        )
+        self._loop_writers = WriterQueue(lock_path, busy_timeout_ms / 1000) if database else None
         self._loop_write_lock = threading.Lock()
         self._loop_write_engine = (
             _make_engine(url, pool_size=1, immediate=True, busy_timeout_ms=0) if database else None

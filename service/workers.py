@@ -25,8 +25,11 @@ import threading
 import time
 from typing import Any
 
-# uvicorn's exit status for a worker that could not start (bad app, socket in use).
-STARTUP_FAILURE = 3
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE  # a worker that could not start (bad app, socket)
+
+from service.observability import configure_logging
+
 # A worker that dies is started again after this long (a crash loop stays slow).
 RESTART_DELAY_S = 1.0
 # How long a worker may take to finish its requests on shutdown before it is killed.
@@ -51,10 +54,6 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 
 def _worker(config_kwargs: dict[str, Any]) -> None:
-    import uvicorn
-
-    from service.observability import configure_logging
-
     configure_logging()
     config = uvicorn.Config(**{**config_kwargs, "workers": 1})
     try:

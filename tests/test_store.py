@@ -104,6 +104,22 @@ def test_a_refused_submission_leaves_nothing_behind(client: TestClient, db: Data
         assert len(session.exec(select(RateEvent)).all()) == 2
 
 
+def test_only_limited_scopes_are_recorded(client: TestClient, db: Database) -> None:
+    """P-MIN-1, D-RATE-2: a flood-limit scope the policy does not limit keeps no keyed hash;
+    the limited scope still counts and refuses (429)."""
+    thread_only = {"ip": None, "author": None, "thread": {"limit": 3, "window_seconds": 3600}}
+    make_site(db, policy={**OPEN_POLICY, "rate_limits": thread_only})
+    for body in ("A first point.", "A second thought.", "A third remark."):
+        assert post_comment(client, body=body).status_code == 201
+    assert post_comment(client, body="One too many.").status_code == 429
+    unlimited = {"ip": None, "author": None, "thread": None}
+    make_site(db, slug="open", policy={**OPEN_POLICY, "rate_limits": unlimited})
+    assert post_comment(client, site="open").status_code == 201
+    with db.read() as session:
+        rows = session.exec(select(RateEvent)).all()
+        assert [(row.site_id, row.scope) for row in rows] == [(1, "thread")] * 3
+
+
 def _insert_thread(session: Session, key: str) -> str:
     sql = Sql(session)
     sql.run(
@@ -313,3 +329,35 @@ def test_the_author_history_count_reads_one_index_only(sqlite_db: Database) -> N
         details = " ".join(str(row[-1]) for row in plan)
         assert "COVERING INDEX ix_comments_site_id_email_lookup_author_name_status" in details
         assert "TEMP B-TREE" not in details
+
+
+def test_a_subject_search_probes_the_site_index(sqlite_db: Database) -> None:
+    """Finding a person's comments on every site (data-subject requests) needs no index on
+    the email hash alone (migration 0006): it probes (site_id, email_lookup) per site."""
+    from sqlalchemy import event
+
+    from service.privacy.keys import Keyring
+    from service.privacy.subjects import find_by_email
+
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        statements.append((statement, params))
+
+    vault = Vault(Keyring.generate())
+    event.listen(sqlite_db.engine, "before_cursor_execute", capture)
+    try:
+        with sqlite_db.read() as session:
+            assert find_by_email(session, vault, "ana@example.org", site_ids=None) == []
+    finally:
+        event.remove(sqlite_db.engine, "before_cursor_execute", capture)
+    [(statement, params)] = [s for s in statements if "FROM comments" in s[0]]
+    with sqlite_db.read() as session:
+        cursor = session.connection().connection.driver_connection.cursor()
+        plan = cursor.execute("EXPLAIN QUERY PLAN " + statement, params).fetchall()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert (
+        "ix_comments_site_id_email_lookup_author_name_status (site_id=? AND email_lookup=?)"
+        in details
+    )
+    assert "SCAN comments" not in details

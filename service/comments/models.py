@@ -70,7 +70,6 @@ class Comment(SQLModel, table=True):
             "author_name",
             "status",
         ),
-        Index("ix_comments_email_lookup", "email_lookup"),
         Index("ix_comments_thread_id_dedupe_key", "thread_id", "dedupe_key"),
         # Top-level comments only, in page order: a thread page reads limit + 1 entries however
         # large the thread (migration 0004, docs/performance.md).

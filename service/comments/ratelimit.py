@@ -29,7 +29,7 @@ def enforce(
     now: datetime,
 ) -> None:
     """Raise RateLimited (429) when any scope is over its limit; otherwise record this
-    submission in every scope. Runs inside the comment's transaction, so a refused or failed
+    submission in every limited scope. Runs inside the comment's transaction, so a refused or failed
     submission is not counted. Plain SQL: it is on the comment write path
     (service.comments.store)."""
     counts: dict[str, tuple[int, float | None]] = {}
@@ -58,14 +58,27 @@ def enforce(
     exceeded = moderation.rate_limit_verdict(counts, policy.rate_limits, now.timestamp())
     if exceeded is not None:
         raise RateLimited(exceeded.message, exceeded.retry_after)
-    at = sql.when(now)
-    for scope, key in keys.items():
-        if key is not None:
-            sql.run(
-                "INSERT INTO rate_events (site_id, scope, key, at)"
-                " VALUES (:site, :scope, :key, :at)",
-                {"site": site_id, "scope": scope, "key": key, "at": at},
-            )
+    # Only the scopes the policy limits are recorded: a keyed hash that no rule reads is not
+    # kept (data minimisation), and each row is a random insert into the (site, scope, key,
+    # at) index, the most written pages of a post (docs/performance.md, "Writes"). A limit
+    # switched on later therefore starts with an empty window.
+    limited = [
+        (scope, key)
+        for scope, key in keys.items()
+        if key is not None and policy.rate_limit(scope) is not None
+    ]
+    if not limited:
+        return
+    params: dict[str, object] = {"site": site_id, "at": sql.when(now)}
+    rows = []
+    for i, (scope, key) in enumerate(limited):
+        params[f"scope{i}"], params[f"key{i}"] = scope, key
+        rows.append(f"(:site, :scope{i}, :key{i}, :at)")
+    # One statement for every scope (only generated placeholder names are interpolated).
+    sql.run(
+        "INSERT INTO rate_events (site_id, scope, key, at) VALUES " + ", ".join(rows),  # noqa: S608
+        params,
+    )
 
 
 def purge_old(session: Session, now: datetime) -> int:

@@ -8,7 +8,6 @@ tries to upgrade.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import sqlite3
@@ -21,11 +20,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
+
+from service.pgloop import LoopConnections
 
 # Explicit constraint names so later migrations can drop them on both databases.
 NAMING_CONVENTION = {
@@ -206,63 +206,6 @@ def _make_engine(
     )
 
 
-class LoopAutocommitReads:
-    """PostgreSQL: single read-only statements for code on the event loop, on psycopg's
-    asynchronous connections in autocommit mode, outside SQLAlchemy. A pooled session's
-    statement costs four round trips (the pool's liveness ping, ``BEGIN``, the statement, the
-    rollback when it is returned), the ORM's bookkeeping and a request thread; here it is one
-    round trip on the loop. Used for the thread version that validates every page request.
-
-    At most ``size`` connections: callers beyond that wait for one. A connection that fails is
-    dropped and the statement tried once more on a new one (it only reads); errors surface as
-    SQLAlchemy's exception types, so a database that is down answers 503 as anywhere else.
-    Connections belong to the event loop that opened them; on another loop (tests start one
-    per client) the old ones are closed and new ones opened."""
-
-    def __init__(self, url: str, *, size: int) -> None:
-        self._conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
-        self._size = size
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[Any] = []
-        self._slots: asyncio.Semaphore | None = None
-
-    async def one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop or self._slots is None:
-            self.close()
-            self._loop, self._slots = loop, asyncio.Semaphore(self._size)
-        async with self._slots:
-            return await self._one(sql, params)
-
-    async def _one(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        import psycopg
-
-        for attempt in (1, 2):
-            conn = self._idle.pop() if self._idle else None
-            try:
-                if conn is None:
-                    conn = await psycopg.AsyncConnection.connect(
-                        self._conninfo, autocommit=True, connect_timeout=5
-                    )
-                cursor = await conn.execute(sql, params)
-                row = await cursor.fetchone()
-            except psycopg.Error as error:
-                if conn is not None:
-                    await conn.close()
-                if attempt == 2 or not isinstance(error, psycopg.OperationalError):
-                    raise DBAPIError.instance(sql, params, error, psycopg.Error) from error
-                continue
-            self._idle.append(conn)
-            return None if row is None else tuple(row)
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        """Close the idle connections (from any thread: libpq's own close, no event loop)."""
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.pgconn.finish()
-
-
 class DataVersion:
     """SQLite's ``PRAGMA data_version`` on a connection of its own that never writes: the value
     changes whenever any other connection (any worker process) commits to the database file.
@@ -323,7 +266,7 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
-        self.loop_reads = None if self.is_sqlite else LoopAutocommitReads(url, size=pool_size)
+        self.loop_reads = None if self.is_sqlite else LoopConnections(url, size=pool_size)
         # SQLite: the event loop reads on a connection of its own, never one from the request
         # threads' pool. Those are returned when a request's session is torn down, which
         # happens on the loop: waiting for one there could wait for itself. A bare connection:

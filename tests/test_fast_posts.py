@@ -142,6 +142,7 @@ def test_a_fault_on_the_fast_path_leaves_the_post_to_the_route(
         raise RuntimeError("a fault on the fast path")
 
     monkeypatch.setattr(posting, "create_on_loop", broken_on_loop)
+    monkeypatch.setattr(posting, "create_on_loop_postgres", broken_on_loop)
     monkeypatch.setattr(fastpost.FastPosts, "_create", broken_on_thread)
     answer = post_comment(client, body="kept once")
     assert answer.status_code == 201
@@ -152,12 +153,15 @@ def test_a_fault_on_the_fast_path_leaves_the_post_to_the_route(
 def test_an_idempotent_retry_is_answered_as_the_first_post(
     client: TestClient, db: Database, routed: list[int]
 ) -> None:
-    """A retried post with the same Idempotency-Key gets the first answer; one comment."""
+    """A retried post with the same Idempotency-Key gets the first answer; one comment. (On
+    PostgreSQL the fast path leaves the replay to the route, which reads the first comment
+    through the ORM.)"""
     make_site(db)
     headers = {"Idempotency-Key": "retry-1"}
     first = post_comment(client, body="once", headers=headers)
     again = post_comment(client, body="once", headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
-    assert routed == []
+    assert again.json()["edit_token"] == first.json()["edit_token"]
+    assert routed == ([] if db.is_sqlite else [first.json()["id"]])
     assert _stored(db) == ["once"]

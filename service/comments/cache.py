@@ -23,7 +23,7 @@ from starlette import status
 from starlette.responses import Response
 
 from service.comments.store import Sql
-from service.db import LoopAutocommitReads
+from service.pgloop import LoopConnections
 
 # thread key, limit, cursor, sort, root: a page request's validated parameters
 PageParams = tuple[str, int, str | None, str, int | None]
@@ -137,7 +137,7 @@ def thread_version(session: Session, site_id: int, key: str) -> int:
     return -1 if row is None else int(row[0])
 
 
-async def thread_version_on_loop(reads: LoopAutocommitReads, site_id: int, key: str) -> int:
+async def thread_version_on_loop(reads: LoopConnections, site_id: int, key: str) -> int:
     """``thread_version`` on PostgreSQL in one round trip, without leaving the event loop."""
     row = await reads.one(
         "SELECT version FROM threads WHERE site_id = %(site_id)s AND key = %(key)s",

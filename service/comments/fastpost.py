@@ -88,6 +88,8 @@ class FastPosts:
         try:
             if self.state.committer is not None and self.state.db.reads_on_loop:
                 created = await posting.create_on_loop(self.state, site, data, ctx)
+            elif self.state.db.loop_reads is not None:
+                created = await posting.create_on_loop_postgres(self.state, site, data, ctx)
             else:
                 created = await run_in_threadpool(self._create, site, data, ctx)
         except MarginError as refused:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from service.comments import cache, reading
 from service.comments.cache import PageParams
 from service.comments.reading import Sort
-from service.db import LoopAutocommitReads
+from service.pgloop import LoopConnections
 from service.state import AppState
 
 
@@ -36,7 +36,7 @@ async def answer(state: AppState, slug: str, params: PageParams, if_none_match: 
 
 async def _checked_on_loop(
     state: AppState,
-    reads: LoopAutocommitReads,
+    reads: LoopConnections,
     slug: str,
     params: PageParams,
     if_none_match: str,

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlmodel import Session
 
 Params = Mapping[str, Any]
@@ -58,10 +58,22 @@ class Sql:
         sql._setup(connection, sqlite3, postgres=False)
         return sql
 
+    @classmethod
+    def on_loop_postgres(cls, connection: Any) -> Sql:
+        """Plain SQL on an asynchronous psycopg connection, from synchronous code running in
+        a greenlet on the event loop (service.pgloop): each statement waits on the loop."""
+        import psycopg
+
+        sql = cls.__new__(cls)
+        sql._setup(connection, psycopg, postgres=True)
+        sql._on_loop = True
+        return sql
+
     def _setup(self, dbapi: Any, module: Any, *, postgres: bool) -> None:
         self.postgres = postgres
         self._dbapi = dbapi
         self._module = module
+        self._on_loop = False
         if self.postgres:
             from psycopg.types.json import Json
 
@@ -69,20 +81,37 @@ class Sql:
         else:
             self._json_type = None
 
+    def _error(self, sql: str, params: Params, error: Exception) -> StatementError:
+        # The same exception types as the ORM raises, so the error handlers (503 for a
+        # database that is down or locked, IntegrityError handling) apply unchanged.
+        return DBAPIError.instance(sql, dict(params), error, self._module.Error)
+
     def _execute(self, sql: str, params: Params) -> Any:
         cursor = self._dbapi.cursor()
         try:
             cursor.execute(_pg(sql) if self.postgres else sql, params)
         except self._module.Error as error:
-            # The same exception types as the ORM raises, so the error handlers (503 for a
-            # database that is down or locked, IntegrityError handling) apply unchanged.
-            raise DBAPIError.instance(sql, dict(params), error, self._module.Error) from error
+            raise self._error(sql, params, error) from error
         return cursor
 
+    def _rows_on_loop(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        from service.pgloop import rows_of
+
+        try:
+            return [tuple(row) for row in rows_of(self._dbapi, _pg(sql), params)]
+        except self._module.Error as error:
+            raise self._error(sql, params, error) from error
+
     def run(self, sql: str, params: Params) -> None:
+        if self._on_loop:
+            self._rows_on_loop(sql, params)
+            return
         self._execute(sql, params).close()
 
     def one(self, sql: str, params: Params) -> tuple[Any, ...] | None:
+        if self._on_loop:
+            rows = self._rows_on_loop(sql, params)
+            return rows[0] if rows else None
         cursor = self._execute(sql, params)
         try:
             row = cursor.fetchone()
@@ -91,6 +120,8 @@ class Sql:
         return tuple(row) if row is not None else None
 
     def all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        if self._on_loop:
+            return self._rows_on_loop(sql, params)
         cursor = self._execute(sql, params)
         try:
             return [tuple(row) for row in cursor.fetchall()]

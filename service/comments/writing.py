@@ -314,10 +314,11 @@ def prepare_batch_write(
     vault: Vault,
     ctx: WriteContext,
     extra_checks: Sequence[moderation.Check] = (),
-) -> Callable[[Session], CommentCreated]:
+) -> Callable[[Session | Sql], CommentCreated]:
     """The part of ``submit`` that needs no lock (moderation, rendering, hashing), on
-    ``reader``; returns the write for a group-commit batch (service.groupcommit), which must
-    not commit it. The caller ends the read snapshot before queuing that write."""
+    ``reader``; returns the write, for a group-commit batch (service.groupcommit) or a
+    transaction in plain SQL (service.comments.posting), which must not commit it. The caller
+    ends the read snapshot before that write."""
     assert site.id is not None
     site_id = site.id
     prepared = _prepare(
@@ -326,8 +327,13 @@ def prepare_batch_write(
     return lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
 
 
+class ReplayOnRoute(Exception):
+    """The Idempotency-Key was used before: the route replays the first answer (it reads the
+    stored comment through the ORM, which plain SQL on the event loop does not have)."""
+
+
 def _store(
-    session: Session,
+    session: Session | Sql,
     site_id: int,
     data: CommentCreate,
     prepared: _Prepared,
@@ -338,7 +344,7 @@ def _store(
 ) -> CommentCreated:
     """The write transaction of ``submit``: re-check what another writer may have changed
     meanwhile, insert, record the event, and commit (unless the caller commits a batch)."""
-    sql = Sql(session)
+    sql = sql_of(session)
     lookup = prepared.lookup
     _serialise(
         sql,
@@ -351,6 +357,8 @@ def _store(
             {"site": site_id, "key": ctx.idempotency_key},
         )
         if existing is not None:
+            if isinstance(session, Sql):
+                raise ReplayOnRoute
             record = session.get(IdempotencyRecord, existing[0])
             assert record is not None
             return _replay(session, vault, record, data, ctx)
@@ -495,6 +503,7 @@ def _store(
     # always means nothing was stored (service.comments.fastpost relies on it).
     created = _created(public, status.value, reason, token, ctx)
     if commit:
+        assert isinstance(session, Session), "plain SQL commits where it began"
         session.commit()
     return created
 

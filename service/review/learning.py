@@ -46,18 +46,31 @@ class SpamLearner:
     _sites: dict[int, _Cached] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _synced(self, session: Session | Sql, site_id: int) -> _Cached:
+    def _cached(self, site_id: int) -> _Cached:
         cached = self._sites.get(site_id)
         if cached is None:
             cached = self._sites[site_id] = _Cached(SiteModel(self.base))
+        return cached
+
+    @staticmethod
+    def _new_feedback(
+        session: Session | Sql, site_id: int, after: int
+    ) -> list[tuple[int, str, object]]:
         # Runs before every score: plain SQL (service.comments.store), as the ORM's statement
         # building cost ~50 times the query, which finds nothing new almost every time.
         rows = sql_of(session).all(
             "SELECT id, label, delta FROM spam_feedback WHERE site_id = :site AND id > :last"
             " ORDER BY id",
-            {"site": site_id, "last": cached.last_id},
+            {"site": site_id, "last": after},
         )
+        return [(int(row_id), str(label), delta) for row_id, label, delta in rows]
+
+    def _apply(self, cached: _Cached, rows: list[tuple[int, str, object]]) -> None:
+        """Under the lock: the feedback not applied yet, in order (another caller may have
+        applied some of ``rows`` since they were read)."""
         for row_id, label, delta in rows:
+            if row_id <= cached.last_id:
+                continue
             if row_id in cached.applied:
                 cached.applied.discard(row_id)
             elif label == RESET:
@@ -65,14 +78,19 @@ class SpamLearner:
             else:
                 cached.model.apply(Update.from_json(_json_value(delta)))
             cached.last_id = row_id
-        return cached
 
     def score(
         self, session: Session | Sql, site_id: int, body: str, author_name: str, website: str | None
     ) -> SpamScore:
+        # The database is read without the lock held: on the event loop (PostgreSQL,
+        # service.pgloop) a statement lets other requests run meanwhile, and one of them
+        # waiting for a thread lock there would stop the loop for good.
+        cached = self._sites.get(site_id)
+        rows = self._new_feedback(session, site_id, cached.last_id if cached else 0)
         with self._lock:
-            model = self._synced(session, site_id).model
-            return model.score(body, author_name, website)
+            cached = self._cached(site_id)
+            self._apply(cached, rows)
+            return cached.model.score(body, author_name, website)
 
     def teach(
         self,
@@ -97,8 +115,9 @@ class SpamLearner:
         ).first()
         if previous is not None and previous.label == label:
             return  # the same lesson twice would count double
-        with self._lock:
-            cached = self._synced(session, site_id)
+        with self._lock:  # on a request thread: reading under the lock blocks no event loop
+            cached = self._cached(site_id)
+            self._apply(cached, self._new_feedback(session, site_id, cached.last_id))
             written: list[SpamFeedback] = []
             if previous is not None:
                 undo = Update.from_json(previous.delta).negated()

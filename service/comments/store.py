@@ -28,6 +28,7 @@ Params = Mapping[str, Any]
 
 _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _PG_SQL: dict[str, str] = {}
+_TABLES_WITH_IDS = frozenset({"comments", "idempotency_keys"})
 
 
 def _pg(sql: str) -> str:
@@ -159,6 +160,17 @@ class Sql:
     def flag(value: Any) -> bool:
         """A Boolean column read back (SQLite returns 0/1)."""
         return bool(value)
+
+    def next_id(self, table: str) -> str:
+        """An SQL expression for the id the next row of ``table`` takes, for a statement in
+        this transaction: PostgreSQL's sequence (concurrent transactions get distinct ids; a
+        rollback leaves a gap), or on SQLite one more than the largest, exact under its write
+        lock. ``table`` is one of this module's fixed names, never input."""
+        if table not in _TABLES_WITH_IDS:
+            raise ValueError(f"no id sequence for {table!r}")
+        if self.postgres:
+            return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+        return f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"  # noqa: S608 - a fixed name
 
     @staticmethod
     def placeholders(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:

@@ -398,10 +398,13 @@ def _store(
         now=ctx.now,
     )
     in_list, in_params = sql.placeholders("lookup", prepared.lookups)
-    duplicate = sql.one(
-        "SELECT id FROM comments WHERE thread_id = :thread AND dedupe_key = :dedupe"  # noqa: S608 - only placeholder names are interpolated
-        f" AND email_lookup IN ({in_list})"
-        " AND status != :deleted LIMIT 1",
+    # The same statement takes the new rows' ids, so their ciphertexts (bound to the row id)
+    # go into the INSERTs themselves rather than into an UPDATE after each.
+    idempotency_id = sql.next_id("idempotency_keys") if ctx.idempotency_key else "NULL"
+    found = sql.one(
+        "SELECT (SELECT id FROM comments WHERE thread_id = :thread AND dedupe_key = :dedupe"  # noqa: S608 - only placeholder names and fixed expressions are interpolated
+        f" AND email_lookup IN ({in_list}) AND status != :deleted LIMIT 1),"
+        f" {sql.next_id('comments')}, {idempotency_id}",
         {
             "thread": thread.id,
             "dedupe": prepared.dedupe,
@@ -409,6 +412,8 @@ def _store(
             **in_params,
         },
     )
+    assert found is not None
+    duplicate, comment_id, record_id = found
     if duplicate is not None:
         raise Conflict("you have already posted this comment on this article")
 
@@ -420,15 +425,18 @@ def _store(
     )
     root_id = (parent.root_id or parent.id) if parent else None
     avatar = vault.avatar_seed(site_id, lookup)
-    inserted = sql.one(
-        "INSERT INTO comments (site_id, thread_id, parent_id, root_id, depth, author_name,"
+    sealed = vault.seal(data.email, table="comments", column="email", row_id=comment_id)
+    sql.run(
+        "INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, author_name,"
         " website, body, html, status, moderation, reason, reply_count, flag_count,"
-        " review_requested, email_lookup, email_lookup_key_id, avatar, ip_prefix, ip_hash,"
-        " ip_expires_at, edit_token_hash, dedupe_key, created_at, status_changed_at)"
-        " VALUES (:site, :thread, :parent, :root, :depth, :name, :website, :body, :html,"
-        " :status, :moderation, :reason, 0, 0, :review, :lookup, :lookup_key, :avatar,"
-        " :prefix, :ip_hash, :ip_expires, :token_hash, :dedupe, :at, :at) RETURNING id",
+        " review_requested, email_ciphertext, email_key_id, email_lookup, email_lookup_key_id,"
+        " avatar, ip_prefix, ip_hash, ip_expires_at, edit_token_hash, dedupe_key, created_at,"
+        " status_changed_at)"
+        " VALUES (:id, :site, :thread, :parent, :root, :depth, :name, :website, :body, :html,"
+        " :status, :moderation, :reason, 0, 0, :review, :blob, :key, :lookup, :lookup_key,"
+        " :avatar, :prefix, :ip_hash, :ip_expires, :token_hash, :dedupe, :at, :at)",
         {
+            "id": comment_id,
             "site": site_id,
             "thread": thread.id,
             "parent": parent.id if parent else None,
@@ -442,6 +450,8 @@ def _store(
             "moderation": sql.json({"actor": "system", **decision.to_dict()}),
             "reason": reason,
             "review": False,
+            "blob": sealed.blob,
+            "key": sealed.key_id,
             "lookup": lookup,
             "lookup_key": prepared.lookup_key_id,
             "avatar": avatar,
@@ -452,14 +462,6 @@ def _store(
             "dedupe": prepared.dedupe,
             "at": sql.when(ctx.now),
         },
-    )
-    assert inserted is not None
-    comment_id = int(inserted[0])
-    # The ciphertext is bound to the row id (associated data), known only after the insert.
-    sealed = vault.seal(data.email, table="comments", column="email", row_id=comment_id)
-    sql.run(
-        "UPDATE comments SET email_ciphertext = :blob, email_key_id = :key WHERE id = :id",
-        {"blob": sealed.blob, "key": sealed.key_id, "id": comment_id},
     )
     if status is CommentStatus.APPROVED:
         # What status.change_status does for a comment becoming visible: counters in SQL
@@ -487,7 +489,7 @@ def _store(
         details=decision.to_dict(),
     )
     if ctx.idempotency_key:
-        _remember(sql, vault, site_id, comment_id, token, data, ctx)
+        _remember(sql, vault, record_id, site_id, comment_id, token, data, ctx)
     public = CommentPublic(
         id=comment_id,
         parent_id=parent.id if parent else None,
@@ -511,6 +513,7 @@ def _store(
 def _remember(
     sql: Sql,
     vault: Vault,
+    record_id: int,
     site_id: int,
     comment_id: int,
     token: str,
@@ -518,23 +521,21 @@ def _remember(
     ctx: WriteContext,
 ) -> None:
     assert ctx.idempotency_key is not None
-    inserted = sql.one(
-        "INSERT INTO idempotency_keys (site_id, key, fingerprint, comment_id, created_at)"
-        " VALUES (:site, :key, :fingerprint, :comment, :at) RETURNING id",
+    sealed = vault.seal(token, table="idempotency_keys", column="edit_token", row_id=record_id)
+    sql.run(
+        "INSERT INTO idempotency_keys (id, site_id, key, fingerprint, comment_id, created_at,"
+        " token_ciphertext, token_key_id)"
+        " VALUES (:id, :site, :key, :fingerprint, :comment, :at, :blob, :key_id)",
         {
+            "id": record_id,
             "site": site_id,
             "key": ctx.idempotency_key,
             "fingerprint": _fingerprint(data),
             "comment": comment_id,
             "at": sql.when(ctx.now),
+            "blob": sealed.blob,
+            "key_id": sealed.key_id,
         },
-    )
-    assert inserted is not None
-    record_id = int(inserted[0])
-    sealed = vault.seal(token, table="idempotency_keys", column="edit_token", row_id=record_id)
-    sql.run(
-        "UPDATE idempotency_keys SET token_ciphertext = :blob, token_key_id = :key WHERE id = :id",
-        {"blob": sealed.blob, "key": sealed.key_id, "id": record_id},
     )
 
 

@@ -121,3 +121,26 @@ def rows_of(conn: Any, sql: str, params: Any) -> list[Sequence[Any]]:
 
     rows: list[Sequence[Any]] = await_only(execute())
     return rows
+
+
+def pipelined_rows_of(
+    conn: Any, statements: Sequence[tuple[str, Any]]
+) -> list[list[Sequence[Any]]]:
+    """Inside ``run_blocking_code``: the statements in one round trip (psycopg's pipeline
+    mode), each executed by the server after the one before it has finished, and every
+    statement's rows. The first error aborts the rest and is raised."""
+
+    async def execute() -> list[list[Sequence[Any]]]:
+        cursors = []
+        async with conn.pipeline():
+            for sql, params in statements:
+                cursor = conn.cursor()
+                await cursor.execute(sql, params)
+                cursors.append(cursor)
+        return [
+            list(await cursor.fetchall()) if cursor.description is not None else []
+            for cursor in cursors
+        ]
+
+    results: list[list[Sequence[Any]]] = await_only(execute())
+    return results

@@ -1,4 +1,5 @@
-"""Concurrent posts from several worker processes: distinct ids, none lost (both databases)."""
+"""Concurrent posts from several worker processes: distinct ids, none lost, one unbroken event
+chain (both databases)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlmodel import col, select
 
 from service.db import Database
 from service.migrate import upgrade
+from service.review.events import verify_chain
+from service.review.models import ModerationEvent
 from tests.factories import OPEN_POLICY, ORIGIN, comment_payload, make_site
 from tests.live import live_server, run_async
 
@@ -52,3 +56,12 @@ def test_two_workers_lose_nothing(database_url: str, tmp_path: Path) -> None:
     approved = sum(r.json()["status"] == "approved" for r in responses)
     assert stored == POSTS
     assert total == approved
+    # S-AUDIT-1: the workers appended to the site's event chain one at a time; no two events
+    # link to the same predecessor.
+    database = Database(database_url)
+    with database.read() as session:
+        events = session.exec(select(ModerationEvent).order_by(col(ModerationEvent.id))).all()
+    database.dispose()
+    assert len(events) == POSTS
+    assert verify_chain(events) == []
+    assert len({event.prev_hash for event in events}) == POSTS

@@ -114,7 +114,7 @@ def _create_on(
     sql.run("BEGIN", {})
     try:
         created = write(sql)
-        sql.run("COMMIT", {})
+        sql.commit_on_loop()
     except BaseException:
         # A refusal (409, 429...) keeps the connection for the next post; if the rollback
         # fails too, the pool closes the connection, and the server rolls back.

@@ -75,6 +75,7 @@ class Sql:
         self._dbapi = dbapi
         self._module = module
         self._on_loop = False
+        self._at_commit: list[tuple[str, Params]] = []
         if self.postgres:
             from psycopg.types.json import Json
 
@@ -102,6 +103,46 @@ class Sql:
             return [tuple(row) for row in rows_of(self._dbapi, _pg(sql), params)]
         except self._module.Error as error:
             raise self._error(sql, params, error) from error
+
+    def pipeline(self, statements: Sequence[tuple[str, Params]]) -> list[list[tuple[Any, ...]]]:
+        """Run ``statements`` in order and return each one's rows. On PostgreSQL from the
+        event loop they go in one round trip: the server runs each after the previous has
+        finished, so a lock the first takes already holds for the second's snapshot."""
+        if not self._on_loop:
+            return [self._any_rows(sql, params) for sql, params in statements]
+        from service.pgloop import pipelined_rows_of
+
+        converted = [(_pg(sql), params) for sql, params in statements]
+        try:
+            results = pipelined_rows_of(self._dbapi, converted)
+        except self._module.Error as error:
+            sql, params = statements[0]
+            raise self._error(sql, params, error) from error
+        return [[tuple(row) for row in rows] for rows in results]
+
+    def run_at_commit(self, sql: str, params: Params) -> None:
+        """A write nothing reads back before the commit: on PostgreSQL from the event loop it
+        is sent with ``commit_on_loop``'s ``COMMIT`` (one round trip for both); elsewhere it
+        runs now."""
+        if self._on_loop:
+            self._at_commit.append((sql, params))
+            return
+        self.run(sql, params)
+
+    def commit_on_loop(self) -> None:
+        """``COMMIT``, with the writes kept for it, in one round trip (PostgreSQL on the loop,
+        in a transaction begun with ``BEGIN``)."""
+        assert self._on_loop, "sessions commit themselves"
+        statements, self._at_commit = [*self._at_commit, ("COMMIT", {})], []
+        self.pipeline(statements)
+
+    def _any_rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        cursor = self._execute(sql, params)
+        try:
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return [tuple(row) for row in rows]
+        finally:
+            cursor.close()
 
     def run(self, sql: str, params: Params) -> None:
         if self._on_loop:

@@ -476,6 +476,10 @@ def _store(
                 "UPDATE comments SET reply_count = reply_count + 1 WHERE id = :id",
                 {"id": root_id},
             )
+    if ctx.idempotency_key:
+        _remember(sql, vault, record_id, site_id, comment_id, token, data, ctx)
+    # Last: on PostgreSQL this takes the site's chain lock, which every post of the site
+    # waits for until this transaction commits.
     append_event_sql(
         sql,
         site_id=site_id,
@@ -488,8 +492,6 @@ def _store(
         reason=reason,
         details=decision.to_dict(),
     )
-    if ctx.idempotency_key:
-        _remember(sql, vault, record_id, site_id, comment_id, token, data, ctx)
     public = CommentPublic(
         id=comment_id,
         parent_id=parent.id if parent else None,
@@ -522,7 +524,7 @@ def _remember(
 ) -> None:
     assert ctx.idempotency_key is not None
     sealed = vault.seal(token, table="idempotency_keys", column="edit_token", row_id=record_id)
-    sql.run(
+    sql.run_at_commit(
         "INSERT INTO idempotency_keys (id, site_id, key, fingerprint, comment_id, created_at,"
         " token_ciphertext, token_key_id)"
         " VALUES (:id, :site, :key, :fingerprint, :comment, :at, :blob, :key_id)",

@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 import service.models  # noqa: F401
 from service import schema_version
@@ -44,6 +44,11 @@ def test_postgres_upgrade_matches_models(postgres_url: str) -> None:
     engine = create_engine(postgres_url)
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+        # Migration 0007: comments are vacuumed often enough for index-only history counts.
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'comments'")
+        ).scalar_one()
+        assert "autovacuum_vacuum_insert_scale_factor=0.01" in options
     engine.dispose()
 
 

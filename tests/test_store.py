@@ -361,3 +361,19 @@ def test_a_subject_search_probes_the_site_index(sqlite_db: Database) -> None:
         in details
     )
     assert "SCAN comments" not in details
+
+
+def test_the_event_chain_links_non_ascii_text(client: TestClient, db: Database) -> None:
+    """S-AUDIT-1: events whose reason and details hold non-ASCII text (linked by the server on
+    PostgreSQL, in Python on SQLite) verify, and a changed byte is detected."""
+    make_site(db, policy={**OPEN_POLICY, "blocked_words": ["café"]})
+    assert post_comment(client, body="Ça va ? Un naïve 日本語 comment — fine.").status_code == 201
+    held = post_comment(client, body="Le café est fermé.", author_name="Zoë")
+    assert held.status_code == 201 and held.json()["status"] != "approved"
+    with db.read() as session:
+        events = session.exec(select(ModerationEvent).order_by(col(ModerationEvent.id))).all()
+        assert len(events) == 2 and "café" in str(events[1].details)
+        assert verify_chain(events) == []
+        session.expunge_all()
+    events[1].reason = events[1].reason + " "
+    assert verify_chain(events) != []

@@ -480,13 +480,15 @@ def _kfold_fold(
     always: Sequence[Sequence[Example]],
     test: list[Example],
     seed: int,
+    online: bool,
     fit_args: dict[str, Any],
-) -> tuple[list[float], float, float, float | None]:
+) -> tuple[list[float], list[float], float, float, float | None]:
     model = fit([train, *always], seed=seed, **fit_args)
-    scores = [model.score(e.text, e.author, top=0).probability for e in test]
+    scores = run_batch(model, test)
+    online_scores = run_online(model, test) if online else []
     point = model.meta.get("operating_point")
     cut = point["threshold"] if point is not None else None
-    return scores, model.hold_threshold, model.spam_threshold, cut
+    return scores, online_scores, model.hold_threshold, model.spam_threshold, cut
 
 
 def kfold(
@@ -496,9 +498,13 @@ def kfold(
     *,
     seed: int = 1,
     jobs: int = 1,
+    online: bool = False,
     **fit_args: Any,
 ) -> dict[str, Any]:
     """Stratified k-fold (seeded): train on k-1 folds plus ``always``; pooled batch metrics.
+    With ``online``, each fold's model also starts a site that scores its test messages in
+    file order and learns each one's label (the TREC protocol, as :func:`leave_one_out`);
+    the pooled figures after warm-up leave out each fold's first WARMUP decisions.
     ``jobs`` > 1 runs the folds in that many processes."""
     rng = random.Random(seed)  # noqa: S311 (seeded fold assignment, not security)
     spam_idx = [i for i, e in enumerate(examples) if e.is_spam]
@@ -510,27 +516,38 @@ def kfold(
         fold_of[i] = n % k
     if jobs <= 1:
         fit_args.setdefault("cache", {})
+    tests = [[i for i in range(len(examples)) if fold_of[i] == fold] for fold in range(k)]
     tasks = [
         (
             [e for i, e in enumerate(examples) if fold_of[i] != fold],
             always,
-            [e for i, e in enumerate(examples) if fold_of[i] == fold],
+            [examples[i] for i in tests[fold]],
             seed,
+            online,
             fit_args,
         )
         for fold in range(k)
     ]
     scores = [0.0] * len(examples)
     done = _in_parallel(_kfold_fold, tasks, jobs)
-    _, hold, spam, _ = done[-1]
+    _, _, hold, spam, _ = done[-1]
     cuts = [cut for *_, cut in done]
     for fold, (fold_scores, *_) in enumerate(done):
-        at = iter(fold_scores)
-        for i in range(len(examples)):
-            if fold_of[i] == fold:
-                scores[i] = next(at)
+        for i, score in zip(tests[fold], fold_scores, strict=True):
+            scores[i] = score
     labels = [e.is_spam for e in examples]
     result: dict[str, Any] = {"batch": metrics(scores, labels, hold, spam)}
+    if online:
+        fold_labels = [[examples[i].is_spam for i in test] for test in tests]
+        result["online"] = metrics(
+            [x for d in done for x in d[1]], [x for f in fold_labels for x in f], hold, spam
+        )
+        result[f"online_after_{WARMUP}"] = metrics(
+            [x for d in done for x in d[1][WARMUP:]],
+            [x for f in fold_labels for x in f[WARMUP:]],
+            hold,
+            spam,
+        )
     if any(c is not None for c in cuts):
         result["selected_cuts"] = cuts
     return result

@@ -120,6 +120,24 @@ def test_folds_run_in_processes_give_the_same_results(
     )
 
 
+def test_kfold_online_scores_each_fold_as_a_site_learning_in_file_order(
+    small_sources: list[list[Example]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SMS protocol's online figures: each fold's model scores its test messages in file
+    order and learns each label before the next one (what a site's moderators would teach it),
+    pooled over the folds; the after-warm-up figures leave out each fold's first decisions."""
+    monkeypatch.setattr(evaluation, "WARMUP", 10)
+    small = [e for s in small_sources[:3] for e in s[:30]]
+    sms = small_sources[3][:150]
+    args = {"training": {"epochs": 2}}
+    result = evaluation.kfold(small, 3, [sms], online=True, **args)
+    assert result["batch"] == evaluation.kfold(small, 3, [sms], **args)["batch"]
+    assert result["online"]["n"] == len(small)
+    assert result["online_after_10"]["n"] == len(small) - 3 * 10
+    assert result["online"]["spam"] == result["batch"]["spam"]
+    assert evaluation.kfold(small, 3, [sms], online=True, jobs=2, **args) == result
+
+
 def test_nb_scaling_and_medium_copies_fold_back_onto_the_plain_features() -> None:
     """Training on NB-scaled vectors with per-medium copies (evaluation._transform) and then
     folding the weights back (evaluation._collapse) gives a model that scores a comment on its

@@ -53,6 +53,7 @@ TRAINING: dict[str, float] = {
     "nb_alpha": 0.1,
     "nb_mix": 0.5,
     "domain_copy": 0.5,
+    "nonneg_phrases": 1.0,
 }
 ONLINE: dict[str, float] = {
     "learning_rate": 2.0,
@@ -194,6 +195,10 @@ def _fit(
         examples = _transform(examples, sms, factor, copy, config.bits)
     # Bagging over shuffles: the mean of the weights of ``bags`` runs with seeds seed,
     # seed + 1, ... (one linear model again, so scoring costs the same).
+    prefixes = _NONNEG_PREFIXES if params.get("nonneg_phrases") else ()
+    if params.get("nonneg_links"):
+        prefixes += _NONNEG_LINKS
+    nonneg = _nonneg_slots(names, config.bits, prefixes) if prefixes else frozenset()
     bags = int(params.get("bags", 1))
     w: dict[int, float] = {}
     bias = 0.0
@@ -205,6 +210,7 @@ def _fit(
             learning_rate=params["learning_rate"],
             l2=params["l2"],
             average=bool(params.get("average", 0.0)),
+            nonneg=nonneg,
         )
         if bags == 1:
             w, bias = run_w, run_bias
@@ -224,6 +230,22 @@ def _fit(
         {s: names[s] for s in kept},
         {"online": dict(ONLINE), "training": {"seed": seed, **params, "prune": prune}},
     )
+
+
+# Self-promotion and spam phrases are there because they are evidence for spam: where the
+# training data pair one with legitimate text ("my new phone" in SMS chat), the model may not
+# learn it as evidence against (only their SMS copies may go below zero).
+_NONNEG_PREFIXES: tuple[str, ...] = ("m:phrase=", "m:promo=")
+_NONNEG_LINKS = ("m:links=", "m:url-scheme", "m:html-link", "m:email", "m:phone", "m:money")
+
+
+def _nonneg_slots(
+    names: Mapping[int, str], bits: int, prefixes: tuple[str, ...] = _NONNEG_PREFIXES
+) -> frozenset[int]:
+    """The training slots held at zero or above: each phrase feature's shared slot and its
+    comments copy (see _transform)."""
+    plain = [slot for slot, key in names.items() if key.startswith(prefixes)]
+    return frozenset(plain) | frozenset(slot + (2 << bits) for slot in plain)
 
 
 def _nb_factors(

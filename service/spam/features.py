@@ -139,6 +139,12 @@ _HTML_LINK_RE = re.compile(r"<a\s[^>]*href")
 # links in anchors are kept as text, other tags become spaces, entities are decoded.
 _HREF_RE = re.compile(r"<a\s[^>]{0,400}?href\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
+# A link spelt out to dodge link filters ("site . com", "site. com", "site dot com") is read as
+# the link it is; the guard (a space before the top-level domain) keeps ordinary text cheap.
+_SPACED_DOMAIN_RE = re.compile(
+    r"(?<!\w)([a-z0-9][a-z0-9-]{1,62})(?: ?\. | \.| dot )(com|net|org)\b"
+)
+_SPACED_DOMAIN_HINTS = (" com", " net", " org")
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 # Self-promotion and contact phrases (cf. the WRENCH labelling functions for the YouTube set)
@@ -499,6 +505,8 @@ class FeatureExtractor:
             body = html.unescape(body)
         text = body if body.isascii() else unicodedata.normalize("NFKC", body)
         lowered = text.lower()
+        if any(map(lowered.__contains__, _SPACED_DOMAIN_HINTS)):
+            lowered = _SPACED_DOMAIN_RE.sub(r"\1.\2", lowered)
         keys: list[str] = []  # meta feature keys, "m:..."
         add_meta = keys.append
 

@@ -25,7 +25,7 @@ import operator
 import random
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -524,8 +524,12 @@ def train_weights(
     learning_rate: float = 0.5,
     l2: float = 1e-4,
     average: bool = False,
+    nonneg: Collection[int] = frozenset(),
 ) -> tuple[dict[int, float], float]:
     """Logistic regression by AdaGrad over (features, is_spam, sample weight) examples.
+
+    Weights of the slots in ``nonneg`` are kept at zero or above (projected after every
+    step): features that can only be evidence for spam.
 
     Deterministic for a given seed and example order (pure Python floats, seeded shuffling).
     Returns (weights, bias): the last iterate or, with ``average``, the mean of the iterates
@@ -557,7 +561,11 @@ def train_weights(
                 acc = g2.get(slot, 0.0) + grad * grad
                 g2[slot] = acc
                 step = learning_rate * grad / (math.sqrt(acc) + 1e-8)
-                w[slot] = wi - step
+                wi -= step
+                if wi < 0.0 and slot in nonneg:
+                    step += wi
+                    wi = 0.0
+                w[slot] = wi
                 if average:
                     u[slot] = u.get(slot, 0.0) - c * step
             bias_g2 += err * err

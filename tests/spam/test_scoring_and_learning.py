@@ -142,3 +142,51 @@ def test_reasons_are_fixed_at_scoring_time(small_model: SpamModel) -> None:
     assert lazy.top_features == expected
     assert lazy == eager
     assert small_model.score(SPAMMY, top=0).top_features == []
+
+
+def test_a_link_spelt_out_with_spaces_is_read_as_a_link() -> None:
+    fx = FeatureExtractor()
+    for text, domain in (
+        ("marketglory . com/strategygame earn real money", "marketglory.com"),
+        ("watch www.youtube. com/watch?v=abc", "youtube.com"),
+        ("go to freestuff dot com now", "freestuff.com"),
+    ):
+        keys = set(fx.parse(text).meta.values())
+        assert "m:links=1" in keys, text
+        assert "m:domain=" + domain in keys, text
+    for text in ("I come home. Comments are nice", "the net . it is", "dot matrix . organ"):
+        assert not any(k.startswith("m:links") for k in fx.parse(text).meta.values()), text
+
+
+def test_training_keeps_nonneg_slots_at_zero_or_above() -> None:
+    """A feature seen only in legitimate examples gets a negative weight, unless its slot is
+    constrained (what training does for the spam and self-promotion phrases)."""
+    from service.spam.features import Features
+    from service.spam.model import train_weights
+
+    ham_only, spam_only, shared = 1, 2, 3
+    examples = [
+        (Features({ham_only: 1.0, shared: 1.0}), False, 1.0),
+        (Features({spam_only: 1.0, shared: 1.0}), True, 1.0),
+    ] * 20
+    free, _ = train_weights(examples, seed=1, epochs=5)
+    assert free[ham_only] < 0 < free[spam_only]
+    held, _ = train_weights(examples, seed=1, epochs=5, nonneg={ham_only})
+    assert held[ham_only] == 0.0
+    assert held[spam_only] > 0
+    averaged, _ = train_weights(examples, seed=1, epochs=5, nonneg={ham_only}, average=True)
+    assert averaged[ham_only] >= 0.0
+
+
+def test_the_shipped_model_counts_no_phrase_as_evidence_against_spam(
+    shipped_model: SpamModel,
+) -> None:
+    """Phrases are listed because they signal spam; a moderator never sees one given as the
+    reason a comment was let through."""
+    phrases = {
+        slot: weight
+        for slot, weight in shipped_model.weights.items()
+        if shipped_model.names.get(slot, "").startswith(("m:phrase=", "m:promo="))
+    }
+    assert len(phrases) > 40
+    assert min(phrases.values()) >= 0.0

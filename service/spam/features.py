@@ -7,7 +7,8 @@ contributions can be shown to a moderator as reasons.
 
 Groups (markup is removed first: ``<a href="X">`` becomes the link ``X``, ``<br>`` a line
 break, other tags a space, HTML entities are decoded; then the text is NFKC-normalised and
-lower-cased; links are replaced by the word ``url``):
+lower-cased; links spelt out with spaces, ``site . com``, are joined; links are replaced by
+the word ``url``):
 
 * words: for every word, its unigram ``w:<word>`` (plus a folded form for numbers, e.g.
   ``w:<num5+>``), and for every adjacent pair the bigram ``b:<w1> <w2>`` (``<s>`` starts);
@@ -140,11 +141,13 @@ _HTML_LINK_RE = re.compile(r"<a\s[^>]*href")
 _HREF_RE = re.compile(r"<a\s[^>]{0,400}?href\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,400}>")
 # A link spelt out to dodge link filters ("site . com", "site. com", "site dot com") is read as
-# the link it is; the guard (a space before the top-level domain) keeps ordinary text cheap.
+# the link it is. Such text has a chunk that is, or starts, "com"/".com" (net, org): the chunk
+# memo notes it, so only those comments pay for the regular expression.
 _SPACED_DOMAIN_RE = re.compile(
     r"(?<!\w)([a-z0-9][a-z0-9-]{1,62})(?: ?\. | \.| dot )(com|net|org)\b"
 )
-_SPACED_DOMAIN_HINTS = (" com", " net", " org")
+_SPELT_TLDS = frozenset(("com", "net", "org"))
+_SPELT_DOT_TLDS = frozenset("." + tld for tld in _SPELT_TLDS)
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 # Self-promotion and contact phrases (cf. the WRENCH labelling functions for the YouTube set)
@@ -301,9 +304,10 @@ def _domain(url: str) -> str:
 
 
 # What a whitespace-separated chunk of lower-cased text holds: (per token what the extractor's
-# ``word_info`` says of it, or the token itself without one; links; number of links << 32 + 1 if
-# it has a run of four equal word characters). The text's tokens and links are the chunks' in
-# order; one sum() over the last items counts both. Most chunks are one word: those skip the
+# ``word_info`` says of it, or the token itself without one; links; number of links << 40, plus
+# 1 << 20 if it may end a spelt-out link ("com/..."), plus 1 if it has a run of four equal word
+# characters). The text's tokens and links are the chunks' in order; one sum() over the last
+# items counts all three. Most chunks are one word: those skip the
 # regular expressions.
 Chunk = tuple[tuple[Any, ...], tuple[str, ...], int]
 _ITEMS = operator.itemgetter(0)
@@ -328,7 +332,24 @@ def _chunk(chunk: str, word_info: Callable[[str], Any] | None = None) -> Chunk:
     return (
         tuple(map(word_info, tokens)) if word_info is not None else tokens,
         links,
-        (len(links) << 32) + (len(chunk) >= 4 and _REPEAT_RE.search(chunk) is not None),
+        (len(links) << _LINK_SHIFT)
+        + (_may_end_spelt_link(chunk) << _SPELT_SHIFT)
+        + (len(chunk) >= 4 and _REPEAT_RE.search(chunk) is not None),
+    )
+
+
+# Bit fields of the packed sum: each count has 20 bits, more than a comment has chunks.
+_SPELT_SHIFT = 20
+_LINK_SHIFT = 40
+_REPEATS = (1 << _SPELT_SHIFT) - 1
+_SPELTS = ((1 << _LINK_SHIFT) - 1) ^ _REPEATS
+
+
+def _may_end_spelt_link(chunk: str) -> bool:
+    """``com``, ``com/path``, ``.com`` ... but not ``come`` or ``.company``."""
+    head = 4 if chunk.startswith(".") else 3
+    return chunk[:head] in (_SPELT_DOT_TLDS if head == 4 else _SPELT_TLDS) and (
+        len(chunk) == head or not chunk[head].isalnum()
     )
 
 
@@ -505,13 +526,18 @@ class FeatureExtractor:
             body = html.unescape(body)
         text = body if body.isascii() else unicodedata.normalize("NFKC", body)
         lowered = text.lower()
-        if any(map(lowered.__contains__, _SPACED_DOMAIN_HINTS)):
-            lowered = _SPACED_DOMAIN_RE.sub(r"\1.\2", lowered)
         keys: list[str] = []  # meta feature keys, "m:..."
         add_meta = keys.append
 
         # Tokens (links replaced by "url"), links and letter runs per whitespace-separated chunk.
         chunks = list(map(self.chunk, lowered.split()))
+        packed = sum(map(_PACKED, chunks))
+        if packed & _SPELTS:
+            joined = _SPACED_DOMAIN_RE.sub(r"\1.\2", lowered)
+            if joined != lowered:
+                lowered = joined
+                chunks = list(map(self.chunk, lowered.split()))
+                packed = sum(map(_PACKED, chunks))
         if self.word_info is None:
             infos: list[Any] = []
             tokens = list(chain.from_iterable(map(_ITEMS, chunks)))
@@ -520,8 +546,7 @@ class FeatureExtractor:
             infos = list(chain.from_iterable(map(_ITEMS, chunks)))
             tokens = list(map(_FIRST, infos))
             pairs = self.info_pair_slots(infos)
-        packed = sum(map(_PACKED, chunks))
-        if packed >> 32:
+        if packed >> _LINK_SHIFT:
             urls = list(chain.from_iterable(map(_LINKS, chunks)))
             n_urls = len(urls)
             add_meta("m:links=" + (str(n_urls) if n_urls < 3 else "3+"))
@@ -548,7 +573,7 @@ class FeatureExtractor:
             text
         ):
             add_meta("m:exclaim-run")
-        if packed & 0xFFFFFFFF:
+        if packed & _REPEATS:
             add_meta("m:repeated-chars")
         if "\n" in text:
             add_meta("m:multiline")

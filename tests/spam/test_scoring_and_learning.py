@@ -154,7 +154,13 @@ def test_a_link_spelt_out_with_spaces_is_read_as_a_link() -> None:
         keys = set(fx.parse(text).meta.values())
         assert "m:links=1" in keys, text
         assert "m:domain=" + domain in keys, text
-    for text in ("I come home. Comments are nice", "the net . it is", "dot matrix . organ"):
+    for text in (
+        "I come home. Comments are nice",
+        "the net . it is",
+        "dot matrix . organ",
+        "see the .company page",
+        "com_x and net",
+    ):
         assert not any(k.startswith("m:links") for k in fx.parse(text).meta.values()), text
 
 

@@ -60,6 +60,7 @@ ONLINE: dict[str, float] = {
     "bias_rate": 0.0,
     "ham_factor": 2.0,
     "meta_factor": 0.15,
+    "char_factor": 4.0,
 }
 # SMS is another medium: it teaches spam vocabulary but its ham (short chat) is unlike comments.
 SMS_SCALE = 0.3

@@ -133,7 +133,12 @@ class _SparseWeights(dict[int, float]):
 _DENSE_MAX_BITS = 22
 
 # Per site model, distinct words whose delta sums are remembered (~100 bytes each).
-SITE_WORD_CACHE = 4096
+SITE_WORD_CACHE = 16384
+# Per process (shared by the sites), distinct words whose char n-gram slots are remembered for
+# sites that learn them (an array of ~15-30 slots, ~200 bytes a word): a site's delta sums are
+# emptied by every decision it learns, and summing again over remembered slots is cheap where
+# working out a word's n-grams is not.
+CHAR_SLOT_CACHE = 16384
 
 # Distinct words whose weight sums are remembered (a few hundred bytes each), and half as many
 # whitespace-separated chunks; a full cache drops its older half. In isolation the filled
@@ -187,6 +192,8 @@ class SpamModel:
     def __post_init__(self) -> None:
         self._word_memo: Memo[str, _WordWeights] = Memo(self._word_weights, self.cache_size)
         self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
+        self._char_slot_memo: Memo[str, array.array[int]] = Memo(self._char_slots, CHAR_SLOT_CACHE)
+        self.char_slots: Callable[[str], array.array[int]] = self._char_slot_memo.__getitem__
         # Parsing attaches each token's weight sums (kept with its chunk): see _score.
         self.extractor = FeatureExtractor(self.config, self.cache_size, self.word_weights)
         self.weight_of: Callable[[int], float]
@@ -197,6 +204,9 @@ class SpamModel:
             self.weights = _DenseWeights(array.array("l", sorted(self.weights)), dense)
         else:
             self.weight_of = _SparseWeights(dict(self.weights)).__getitem__
+
+    def _char_slots(self, tok: str) -> array.array[int]:
+        return array.array("l", map(_FIRST, self.extractor.word(tok).chars))
 
     def _word_weights(self, tok: str) -> _WordWeights:
         weight_of = self.weight_of
@@ -216,6 +226,7 @@ class SpamModel:
     def clear_caches(self) -> None:
         """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
         self._word_memo.clear()
+        self._char_slot_memo.clear()
         self.extractor.clear_caches()
 
     def features(self, text: str, author_name: str = "", website: str | None = None) -> Features:
@@ -260,11 +271,13 @@ def _score(
     delta: Mapping[int, float],
     bias_delta: float,
     top: int,
-    word_delta: Callable[[str], float] | None = None,
+    word_delta: Callable[[str], complex] | None = None,
 ) -> SpamScore:
     """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
 
-    ``delta`` may only hold word-group (unigram, bigram) and meta slots; see SiteModel.
+    ``word_delta`` gives a word's delta: over its unigram slots (real part) and its char
+    n-gram slots (imaginary part), as SiteModel does; without it, only the unigram slots of
+    ``delta`` are read for the words.
     Column-wise over the words, in C (map/sum/itemgetter), not Python loops; per word the
     weight sums come from the model's memo.
     """
@@ -283,7 +296,7 @@ def _score(
     if delta:
         get = delta.get
         if word_delta is not None:
-            deltas: Iterable[float] = map(word_delta, parsed.tokens)
+            deltas: Iterable[complex] = map(word_delta, parsed.tokens)
         else:
             # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
             slots = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
@@ -420,9 +433,10 @@ class Update:
 class SiteModel:
     """A site's model: the shared base plus this site's own sparse delta.
 
-    The delta covers word, bigram and link/shape (meta) slots and the bias; character n-grams
-    stay as shipped (they generalise; per-site vocabulary is what a site teaches). ``delta`` is
-    copied: the caller's mapping is never changed, and SiteModels sharing a base are independent.
+    The delta covers word, bigram and link/shape (meta) slots and the bias, and with the
+    model's ``online.char_factor`` the words' character n-grams too (a site's spam comes back
+    misspelt: "sucscribe", "subscibe"). ``delta`` is copied: the caller's mapping is never
+    changed, and SiteModels sharing a base are independent.
     """
 
     def __init__(
@@ -434,8 +448,9 @@ class SiteModel:
     ) -> None:
         self.base = base
         self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
-        # Per word, the sum of this site's delta over its unigram slots; emptied by apply().
-        self._word_delta: Memo[str, float] = Memo(self._unigram_delta, SITE_WORD_CACHE)
+        # Per word, the sum of this site's delta over its unigram slots (+ 1j * over its char
+        # n-gram slots); emptied by apply().
+        self._word_delta: Memo[str, complex] = Memo(self._unigram_delta, SITE_WORD_CACHE)
         self.bias_delta = bias_delta
         online = base.meta.get("online", {})
         self.learning_rate = float(
@@ -448,6 +463,9 @@ class SiteModel:
         # Link/shape (meta) features have a larger value than a word's share; their steps are
         # scaled down so one decision does not swing every comment with the same shape.
         self.meta_factor = float(online.get("meta_factor", 1.0))
+        # Character n-gram steps, relative to a word's: 0 leaves them as shipped (model files
+        # written before it existed).
+        self.char_factor = float(online.get("char_factor", 0.0))
 
     def score(
         self, text: str, author_name: str = "", website: str | None = None, top: int = 5
@@ -457,9 +475,12 @@ class SiteModel:
             self.base, parsed, self.delta, self.bias_delta, top, self._word_delta.__getitem__
         )
 
-    def _unigram_delta(self, tok: str) -> float:
+    def _unigram_delta(self, tok: str) -> complex:
         get = self.delta.get
-        return sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
+        words = sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
+        if not self.char_factor:
+            return complex(words)
+        return complex(words, sum(map(get, self.base.char_slots(tok), _ZEROS)))
 
     def learn(
         self, text: str, author_name: str = "", website: str | None = None, *, is_spam: bool
@@ -478,8 +499,11 @@ class SiteModel:
         cfg = self.base.config
         per_token = parsed.infos or list(map(self.base.word_weights, parsed.tokens))
         pair_slots = parsed.pairs
-        n_words = len(pair_slots) + (sum(map(_COUNTS, per_token)) & _LOW)
+        counts = sum(map(_COUNTS, per_token))
+        n_words = len(pair_slots) + (counts & _LOW)
+        n_chars = counts >> _SHIFT
         wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
+        cv = cfg.char_scale / math.sqrt(n_chars) * self.char_factor if n_chars else 0.0
         mv = cfg.meta_scale * self.meta_factor
         # Added up one occurrence at a time, in this order (a slot may be shared).
         values: dict[int, float] = {}
@@ -488,6 +512,10 @@ class SiteModel:
             values[slot] = get(slot, 0.0) + wv
         for slot in pair_slots:
             values[slot] = get(slot, 0.0) + wv
+        if cv:
+            char_slots = self.base.char_slots
+            for slot in itertools.chain.from_iterable(map(char_slots, parsed.tokens)):
+                values[slot] = get(slot, 0.0) + cv
         for slot in parsed.meta:
             values[slot] = get(slot, 0.0) + mv
         lr = self.learning_rate
@@ -702,7 +730,7 @@ def load_model(path: Path | str, *, names: bool = True) -> SpamModel:
     online = meta.get("online", {})
     if not isinstance(online, dict):
         raise _fail(path, '"online" must be an object')
-    for key in ("learning_rate", "bias_rate", "ham_factor", "meta_factor"):
+    for key in ("learning_rate", "bias_rate", "ham_factor", "meta_factor", "char_factor"):
         if key in online:
             _number(path, online[key], f"online.{key}")
     del doc, rows, weight_rows, text  # the parsed document: free it before building

@@ -196,3 +196,30 @@ def test_the_shipped_model_counts_no_phrase_as_evidence_against_spam(
     }
     assert len(phrases) > 40
     assert min(phrases.values()) >= 0.0
+
+
+def test_a_site_learns_spellings_so_a_misspelt_repeat_is_caught(small_model: SpamModel) -> None:
+    """With the model's online.char_factor a decision also moves the words' character n-grams:
+    spam that comes back misspelt (no word or word pair in common) scores higher than it does
+    on a site that learns words only (char_factor 0, as for model files without it)."""
+    assert small_model.meta["online"]["char_factor"] > 0
+    taught = "Subscribe to Bigfootchannel for giveaways"
+    misspelt = "Subscibe too Bigfut-chanel four giveawayz"
+    taught_chars = {
+        slot
+        for tok in small_model.extractor.parse(taught).tokens
+        for slot in small_model.char_slots(tok)
+    }
+    # teach against the model's belief, so that the steps are not vanishingly small
+    is_spam = small_model.score(taught).probability < 0.5
+    sign = 1.0 if is_spam else -1.0
+    moved = {}
+    for char_factor in (small_model.meta["online"]["char_factor"], 0.0):
+        site = SiteModel(small_model)
+        site.char_factor = char_factor
+        before = site.score(misspelt).probability
+        for _ in range(3):
+            site.learn(taught, is_spam=is_spam)
+        moved[char_factor] = sign * (site.score(misspelt).probability - before)
+        assert bool(taught_chars & set(site.delta)) == bool(char_factor)
+    assert moved[small_model.meta["online"]["char_factor"]] > moved[0.0] >= 0.0

@@ -194,12 +194,9 @@ def _fit(
     copy = params.get("domain_copy", 0.0)
     if factor is not None or copy:
         examples = _transform(examples, sms, factor, copy, config.bits)
+    nonneg = _nonneg_slots(names, config.bits) if params.get("nonneg_phrases") else frozenset()
     # Bagging over shuffles: the mean of the weights of ``bags`` runs with seeds seed,
     # seed + 1, ... (one linear model again, so scoring costs the same).
-    prefixes = _NONNEG_PREFIXES if params.get("nonneg_phrases") else ()
-    if params.get("nonneg_links"):
-        prefixes += _NONNEG_LINKS
-    nonneg = _nonneg_slots(names, config.bits, prefixes) if prefixes else frozenset()
     bags = int(params.get("bags", 1))
     w: dict[int, float] = {}
     bias = 0.0
@@ -236,16 +233,13 @@ def _fit(
 # Self-promotion and spam phrases are there because they are evidence for spam: where the
 # training data pair one with legitimate text ("my new phone" in SMS chat), the model may not
 # learn it as evidence against (only their SMS copies may go below zero).
-_NONNEG_PREFIXES: tuple[str, ...] = ("m:phrase=", "m:promo=")
-_NONNEG_LINKS = ("m:links=", "m:url-scheme", "m:html-link", "m:email", "m:phone", "m:money")
+_NONNEG_PREFIXES = ("m:phrase=", "m:promo=")
 
 
-def _nonneg_slots(
-    names: Mapping[int, str], bits: int, prefixes: tuple[str, ...] = _NONNEG_PREFIXES
-) -> frozenset[int]:
+def _nonneg_slots(names: Mapping[int, str], bits: int) -> frozenset[int]:
     """The training slots held at zero or above: each phrase feature's shared slot and its
     comments copy (see _transform)."""
-    plain = [slot for slot, key in names.items() if key.startswith(prefixes)]
+    plain = [slot for slot, key in names.items() if key.startswith(_NONNEG_PREFIXES)]
     return frozenset(plain) | frozenset(slot + (2 << bits) for slot in plain)
 
 

@@ -307,8 +307,7 @@ def _domain(url: str) -> str:
 # ``word_info`` says of it, or the token itself without one; links; number of links << 40, plus
 # 1 << 20 if it may end a spelt-out link ("com/..."), plus 1 if it has a run of four equal word
 # characters). The text's tokens and links are the chunks' in order; one sum() over the last
-# items counts all three. Most chunks are one word: those skip the
-# regular expressions.
+# items counts all three. Most chunks are one word: those skip the regular expressions.
 Chunk = tuple[tuple[Any, ...], tuple[str, ...], int]
 _ITEMS = operator.itemgetter(0)
 _LINKS = operator.itemgetter(1)

@@ -275,9 +275,8 @@ def _score(
 ) -> SpamScore:
     """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
 
-    ``word_delta`` gives a word's delta: over its unigram slots (real part) and its char
-    n-gram slots (imaginary part), as SiteModel does; without it, only the unigram slots of
-    ``delta`` are read for the words.
+    With a ``delta``, ``word_delta`` gives each word's share of it: over its unigram slots
+    (real part) and its char n-gram slots (imaginary part); see SiteModel.
     Column-wise over the words, in C (map/sum/itemgetter), not Python loops; per word the
     weight sums come from the model's memo.
     """
@@ -295,13 +294,10 @@ def _score(
     meta_weights: list[float] | None = None
     if delta:
         get = delta.get
-        if word_delta is not None:
-            deltas: Iterable[complex] = map(word_delta, parsed.tokens)
-        else:
-            # per word: sum(map(get, unigram slots, zeros)), without a Python-level loop
-            slots = map(_map_floats, itertools.repeat(get), map(_UNIGRAMS, per_token), _ZEROS_EACH)
-            deltas = map(sum, slots)
-        word_weights = list(map(operator.add, map(_SUMS, per_token), deltas))
+        assert word_delta is not None, "a delta is scored with its per-word sums"
+        word_weights = list(
+            map(operator.add, map(_SUMS, per_token), map(word_delta, parsed.tokens))
+        )
         pair_weights = list(
             map(operator.add, map(weight_of, pair_slots), map(get, pair_slots, _ZEROS))
         )
@@ -341,8 +337,6 @@ def _score(
 
 
 _LOW = (1 << _SHIFT) - 1
-_ZEROS_EACH = itertools.repeat(_ZEROS)
-_map_floats: Callable[..., Iterable[float]] = map
 
 
 def _reasons(
@@ -450,7 +444,7 @@ class SiteModel:
         self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
         # Per word, the sum of this site's delta over its unigram slots (+ 1j * over its char
         # n-gram slots); emptied by apply().
-        self._word_delta: Memo[str, complex] = Memo(self._unigram_delta, SITE_WORD_CACHE)
+        self._word_delta: Memo[str, complex] = Memo(self._delta_of_word, SITE_WORD_CACHE)
         self.bias_delta = bias_delta
         online = base.meta.get("online", {})
         self.learning_rate = float(
@@ -475,7 +469,7 @@ class SiteModel:
             self.base, parsed, self.delta, self.bias_delta, top, self._word_delta.__getitem__
         )
 
-    def _unigram_delta(self, tok: str) -> complex:
+    def _delta_of_word(self, tok: str) -> complex:
         get = self.delta.get
         words = sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
         if not self.char_factor:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["DataError", "Example", "read_labelled"]
+__all__ = ["DataError", "Example", "chronological", "chronological_order", "read_labelled"]
 
 TEXT_COLUMNS = ("content", "text", "message", "sms", "body", "comment")
 LABEL_COLUMNS = ("class", "label", "is_spam", "spam", "category")
 AUTHOR_COLUMNS = ("author", "author_name", "name")
+DATE_COLUMNS = ("date", "created_at", "created", "timestamp", "time")
 SPAM_LABELS = {"spam", "1", "true", "yes"}
 HAM_LABELS = {"ham", "0", "false", "no"}
 
@@ -26,6 +29,9 @@ class Example:
     is_spam: bool
     author: str = ""
     source: str = ""
+    # When it was posted, as the file has it (ISO 8601), or "": orders the online protocol.
+    # Not part of equality: the same comment is the same training example at any time.
+    date: str = field(default="", compare=False)
 
 
 def _pick(header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str) -> int:
@@ -87,6 +93,7 @@ def read_labelled(
         raise DataError(f"{path}: {exc}") from None
     lowered = [h.strip().lower() for h in header]
     ai = next((lowered.index(c) for c in AUTHOR_COLUMNS if c in lowered), None)
+    di = next((lowered.index(c) for c in DATE_COLUMNS if c in lowered), None)
     out: list[Example] = []
     for n, row in enumerate(rows[1:], start=2):
         if not row or (len(row) == 1 and not row[0].strip()):
@@ -101,10 +108,39 @@ def read_labelled(
         else:
             raise DataError(f"{path}: row {n}: label {row[li]!r} is not spam/ham or 1/0")
         author = row[ai] if ai is not None and ai < len(row) else ""
-        out.append(Example(row[ti], is_spam, author, path.name))
+        date = row[di].strip() if di is not None and di < len(row) else ""
+        out.append(Example(row[ti], is_spam, author, path.name, date))
     if not out:
         raise DataError(f"{path}: no data rows")
     return out
+
+
+def _instant(date: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(date)
+    except ValueError:
+        return None
+    # Dates without a zone are taken as UTC, so that they compare with those that have one.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def chronological_order(examples: Sequence[Example]) -> list[int] | None:
+    """Indexes of the examples, oldest first, if every one has an ISO 8601 date; else None.
+    Equal dates keep the file's order."""
+    instants = [_instant(e.date) if e.date else None for e in examples]
+    if not examples or any(i is None for i in instants):
+        return None
+    return sorted(range(len(examples)), key=instants.__getitem__)  # type: ignore[arg-type]
+
+
+def chronological(examples: Sequence[Example]) -> tuple[list[Example], bool]:
+    """The examples oldest first, if every one has an ISO 8601 date, and True; else the file's
+    order and False. The online (TREC) protocol replays a site's decisions in the order they
+    were made: one of the YouTube files lists its comments newest first."""
+    order = chronological_order(examples)
+    if order is None:
+        return list(examples), False
+    return [examples[i] for i in order], True
 
 
 def describe_file(path: Path | str, examples: list[Example]) -> dict[str, object]:

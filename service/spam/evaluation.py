@@ -10,7 +10,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from service.spam.data import Example, describe_file, read_labelled
+from service.spam.data import (
+    Example,
+    chronological,
+    chronological_order,
+    describe_file,
+    read_labelled,
+)
 from service.spam.features import FeatureConfig, FeatureExtractor, Features
 from service.spam.model import SiteModel, SpamModel, train_weights
 
@@ -386,7 +392,8 @@ def run_batch(model: SpamModel, examples: Sequence[Example]) -> list[float]:
 
 
 def run_online(model: SpamModel, examples: Sequence[Example]) -> list[float]:
-    """TREC protocol: score each message in order, then feed back its true label."""
+    """TREC protocol: score each message in the order given, then feed back its true label
+    (callers put the messages in the order they were posted: :func:`_scored`)."""
     site = SiteModel(model)
     scores: list[float] = []
     for e in examples:
@@ -397,9 +404,13 @@ def run_online(model: SpamModel, examples: Sequence[Example]) -> list[float]:
 
 def _scored(
     model: SpamModel, examples: Sequence[Example], online: bool
-) -> tuple[list[bool], list[float], list[float]]:
-    labels = [e.is_spam for e in examples]
-    return labels, run_batch(model, examples), run_online(model, examples) if online else []
+) -> tuple[list[bool], list[float], list[float], str]:
+    """Labels, batch and online scores, oldest first where the data is dated (else in the
+    file's order), and which order that was: ``"date"`` or ``"file"``."""
+    ordered, by_date = chronological(examples)
+    labels = [e.is_spam for e in ordered]
+    scores = run_online(model, ordered) if online else []
+    return labels, run_batch(model, ordered), scores, "date" if by_date else "file"
 
 
 def _summary(
@@ -418,8 +429,11 @@ def _summary(
 
 def report(model: SpamModel, examples: Sequence[Example], *, online: bool = True) -> Any:
     """Batch metrics, and online metrics overall and after the first WARMUP decisions."""
-    labels, batch, scores = _scored(model, examples, online)
-    return _summary(labels, batch, scores, model.hold_threshold, model.spam_threshold)
+    labels, batch, scores, order = _scored(model, examples, online)
+    result = _summary(labels, batch, scores, model.hold_threshold, model.spam_threshold)
+    if online:
+        result["online_order"] = order
+    return result
 
 
 def _in_parallel(fn: Callable[..., _T], tasks: Sequence[tuple[Any, ...]], jobs: int) -> list[_T]:
@@ -439,11 +453,11 @@ def _lovo_fold(
     seed: int,
     online: bool,
     fit_args: dict[str, Any],
-) -> tuple[list[bool], list[float], list[float], float, float, Any]:
+) -> tuple[list[bool], list[float], list[float], float, float, Any, str]:
     model = fit(train_sources, seed=seed, **fit_args)
-    labels, batch, scores = _scored(model, test, online)
+    labels, batch, scores, order = _scored(model, test, online)
     point = model.meta.get("operating_point")
-    return labels, batch, scores, model.hold_threshold, model.spam_threshold, point
+    return labels, batch, scores, model.hold_threshold, model.spam_threshold, point, order
 
 
 def leave_one_out(
@@ -475,8 +489,12 @@ def leave_one_out(
         for name, test in held_out.items()
     ]
     pooled = _in_parallel(_lovo_fold, tasks, jobs)
-    for name, (labels, batch, scores, hold, spam, point) in zip(held_out, pooled, strict=True):
+    for name, (labels, batch, scores, hold, spam, point, order) in zip(
+        held_out, pooled, strict=True
+    ):
         results[name] = _summary(labels, batch, scores, hold, spam)
+        if online:
+            results[name]["online_order"] = order
         if point is not None:
             results[name]["operating_point"] = point
     labels = [x for p in pooled for x in p[0]]
@@ -520,7 +538,8 @@ def kfold(
 ) -> dict[str, Any]:
     """Stratified k-fold (seeded): train on k-1 folds plus ``always``; pooled batch metrics.
     With ``online``, each fold's model also starts a site that scores its test messages in
-    file order and learns each one's label (the TREC protocol, as :func:`leave_one_out`);
+    the order they were posted (file order for undated data) and learns each one's label
+    (the TREC protocol, as :func:`leave_one_out`);
     the pooled figures after warm-up leave out each fold's first WARMUP decisions.
     ``jobs`` > 1 runs the folds in that many processes."""
     rng = random.Random(seed)  # noqa: S311 (seeded fold assignment, not security)
@@ -533,7 +552,10 @@ def kfold(
         fold_of[i] = n % k
     if jobs <= 1:
         fit_args.setdefault("cache", {})
-    tests = [[i for i in range(len(examples)) if fold_of[i] == fold] for fold in range(k)]
+    # Each fold's test messages in the order they were posted where the data is dated (the
+    # online run replays them), else in the file's order.
+    order = chronological_order(examples) or range(len(examples))
+    tests = [[i for i in order if fold_of[i] == fold] for fold in range(k)]
     tasks = [
         (
             [e for i, e in enumerate(examples) if fold_of[i] != fold],
@@ -555,6 +577,7 @@ def kfold(
     labels = [e.is_spam for e in examples]
     result: dict[str, Any] = {"batch": metrics(scores, labels, hold, spam)}
     if online:
+        result["online_order"] = "file" if isinstance(order, range) else "date"
         fold_labels = [[examples[i].is_spam for i in test] for test in tests]
         result["online"] = metrics(
             [x for d in done for x in d[1]], [x for f in fold_labels for x in f], hold, spam

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -474,8 +474,6 @@ def leave_one_out(
     Pooled online figures after warm-up concatenate each source's messages after its own
     first WARMUP decisions. ``jobs`` > 1 runs the folds in that many processes.
     """
-    results: dict[str, Any] = {}
-    hold, spam = DEFAULT_HOLD, DEFAULT_SPAM
     if jobs <= 1:
         fit_args.setdefault("cache", {})  # features extracted once for all folds
     tasks = [
@@ -488,22 +486,56 @@ def leave_one_out(
         )
         for name, test in held_out.items()
     ]
-    pooled = _in_parallel(_lovo_fold, tasks, jobs)
-    for name, (labels, batch, scores, hold, spam, point, order) in zip(
-        held_out, pooled, strict=True
-    ):
+    return _per_source_and_pooled(held_out, _in_parallel(_lovo_fold, tasks, jobs), online)
+
+
+def held_out_test(
+    train_sources: Sequence[Sequence[Example]],
+    tests: Mapping[str, Sequence[Example]],
+    *,
+    seed: int = 1,
+    online: bool = True,
+    jobs: int = 1,
+    **fit_args: Any,
+) -> dict[str, Any]:
+    """Train once on ``train_sources``, then score each of ``tests`` in batch and, with
+    ``online``, as a new site of its own (oldest first where dated); per test and pooled as
+    :func:`leave_one_out`. ``jobs`` is accepted for symmetry: one model, scored in-process."""
+    del jobs
+    model = fit([list(s) for s in train_sources], seed=seed, **fit_args)
+    point = model.meta.get("operating_point")
+    folds = []
+    for test in tests.values():
+        labels, batch, scores, order = _scored(model, test, online)
+        folds.append(
+            (labels, batch, scores, model.hold_threshold, model.spam_threshold, point, order)
+        )
+    return _per_source_and_pooled(tests, folds, online)
+
+
+def _per_source_and_pooled(
+    names: Iterable[str],
+    folds: Sequence[tuple[list[bool], list[float], list[float], float, float, Any, str]],
+    online: bool,
+) -> dict[str, Any]:
+    """Per source and pooled metrics from each source's (labels, batch scores, online scores,
+    hold, spam, operating point, online order). Pooled online figures after warm-up
+    concatenate each source's messages after its own first WARMUP decisions."""
+    results: dict[str, Any] = {}
+    hold, spam = DEFAULT_HOLD, DEFAULT_SPAM
+    for name, (labels, batch, scores, hold, spam, point, order) in zip(names, folds, strict=True):
         results[name] = _summary(labels, batch, scores, hold, spam)
         if online:
             results[name]["online_order"] = order
         if point is not None:
             results[name]["operating_point"] = point
-    labels = [x for p in pooled for x in p[0]]
-    results["pooled"] = {"batch": metrics([x for p in pooled for x in p[1]], labels, hold, spam)}
+    labels = [x for p in folds for x in p[0]]
+    results["pooled"] = {"batch": metrics([x for p in folds for x in p[1]], labels, hold, spam)}
     if online:
-        results["pooled"]["online"] = metrics([x for p in pooled for x in p[2]], labels, hold, spam)
+        results["pooled"]["online"] = metrics([x for p in folds for x in p[2]], labels, hold, spam)
         results["pooled"][f"online_after_{WARMUP}"] = metrics(
-            [x for p in pooled for x in p[2][WARMUP:]],
-            [x for p in pooled for x in p[0][WARMUP:]],
+            [x for p in folds for x in p[2][WARMUP:]],
+            [x for p in folds for x in p[0][WARMUP:]],
             hold,
             spam,
         )

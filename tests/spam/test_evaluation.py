@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from service.spam import evaluation
-from service.spam.cli import DEFAULT_MODEL, SMS, YOUTUBE, main
-from service.spam.data import DataError, Example, read_labelled
+from service.spam.cli import DEFAULT_MODEL, SMS, YOUTUBE, YOUTUBE_UNSEEN, main
+from service.spam.data import DataError, Example, chronological_order, read_labelled
+from service.spam.model import load_model
 
 METRIC_KEYS = {"precision", "recall", "f1", "ham_held", "accuracy", "n"}
 
@@ -184,3 +185,34 @@ def test_nb_factors_use_only_the_examples_given() -> None:
     flipped = [(examples[0][0], False, 1.0), *examples[1:]]
     assert evaluation._nb_factors(flipped, 0.1, 0.5) != before
     assert evaluation._nb_factors(examples, 0.1, 0.0) is None
+
+
+def test_held_out_test_trains_once_and_scores_each_test_as_its_own_site(
+    small_sources: list[list[Example]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unseen-videos protocol: one model from the training sources, each test source
+    scored in batch and online as a new site, per source and pooled."""
+    monkeypatch.setattr(evaluation, "WARMUP", 10)
+    train, tests = small_sources[:2] + small_sources[3:], {"lmfao": small_sources[2][:60]}
+    tests["psy-tail"] = small_sources[0][60:]  # dated, oldest first already
+    args = {"training": {"epochs": 2}}
+    result = evaluation.held_out_test(train, tests, seed=3, **args)
+    model = evaluation.fit(train, seed=3, **args)
+    for name, test in tests.items():
+        expected = evaluation.report(model, test)
+        assert result[name] == expected
+        assert expected["online_order"] == "date"
+    assert result["pooled"]["batch"]["n"] == 120
+    assert result["pooled"]["online_after_10"]["n"] == 100
+
+
+def test_the_two_videos_kept_for_scoring_only_match_the_official_counts() -> None:
+    """Videos 04 and 05 (never trained on): rows and labels as in the collection's table."""
+    eminem, shakira = (read_labelled(p) for p in YOUTUBE_UNSEEN)
+    assert (len(eminem), sum(e.is_spam for e in eminem)) == (448, 245)
+    assert (len(shakira), sum(e.is_spam for e in shakira)) == (370, 174)
+    # Eminem's spam has no dates, so its online run keeps the file's order; Shakira's is dated
+    assert chronological_order(eminem) is None
+    assert chronological_order(shakira) is not None
+    training = {Path(d["file"]).stem for d in load_model(DEFAULT_MODEL).meta["data"]}
+    assert training.isdisjoint(p.stem for p in YOUTUBE_UNSEEN)

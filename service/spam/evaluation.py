@@ -586,7 +586,8 @@ def kfold(
         fit_args.setdefault("cache", {})
     # Each fold's test messages in the order they were posted where the data is dated (the
     # online run replays them), else in the file's order.
-    order = chronological_order(examples) or range(len(examples))
+    dated = chronological_order(examples)
+    order = dated if dated is not None else range(len(examples))
     tests = [[i for i in order if fold_of[i] == fold] for fold in range(k)]
     tasks = [
         (
@@ -609,7 +610,7 @@ def kfold(
     labels = [e.is_spam for e in examples]
     result: dict[str, Any] = {"batch": metrics(scores, labels, hold, spam)}
     if online:
-        result["online_order"] = "file" if isinstance(order, range) else "date"
+        result["online_order"] = "file" if dated is None else "date"
         fold_labels = [[examples[i].is_spam for i in test] for test in tests]
         result["online"] = metrics(
             [x for d in done for x in d[1]], [x for f in fold_labels for x in f], hold, spam

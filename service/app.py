@@ -16,8 +16,7 @@ from starlette.routing import BaseRoute
 from service import __version__
 from service.clock import Clock, system_clock
 from service.comments.fastpath import CachedPages
-from service.comments.fastpost import FastPosts
-from service.comments.router import create_comment, list_comments
+from service.comments.router import list_comments
 from service.comments.router import router as comments_router
 from service.db import Database
 from service.errors import install_error_handlers
@@ -90,13 +89,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
     # Outermost last: the request log, headers on everything, then CORS, then the size limit,
-    # and innermost the unchanged-page answer and the new-comment path (they need all of the
-    # others' work).
+    # and innermost the unchanged-page answer (it needs all of the others' work).
     app.add_middleware(
         CachedPages, state=app.state.margin, route=_route(comments_router, list_comments)
-    )
-    app.add_middleware(
-        FastPosts, state=app.state.margin, route=_route(comments_router, create_comment)
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SiteCORS, sites=sites)

@@ -121,16 +121,6 @@ class WriterQueue:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.002)
 
-    def try_take(self) -> bool:
-        """Take the turn if it is free, without waiting (for the event loop)."""
-        if self._fd is None:
-            return True
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
     def give(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -266,27 +256,10 @@ class Database:
             else self.engine
         )
         self.data_versions = DataVersion(database) if database else None
+        # PostgreSQL: page requests read the thread's version on the event loop
+        # (service.comments.pages); nothing else runs there.
         self.loop_reads = None if self.is_sqlite else LoopConnections(url, size=pool_size)
-        # SQLite: the event loop reads on a connection of its own, never one from the request
-        # threads' pool. Those are returned when a request's session is torn down, which
-        # happens on the loop: waiting for one there could wait for itself. A bare connection:
-        # a session's begin and rollback cost ~40 times the reads themselves.
         self.busy_timeout_ms = busy_timeout_ms
-        self._sqlite_path = database
-        self._loop_connection: sqlite3.Connection | None = None
-        # Whether ``loop_read`` and ``loop_write`` are available: a SQLite file (an in-memory
-        # database is private to its connection).
-        self.reads_on_loop = database is not None
-        # The event loop's writes (service.groupcommit) have a connection and a turn of their
-        # own: a second descriptor of the lock file, so they queue against this process's
-        # request threads as against other workers. The connection never waits for SQLite's
-        # lock (busy timeout 0; the loop retries later instead), and a thread lock keeps two
-        # event loops of one process (tests) from sharing it.
-        self._loop_writers = WriterQueue(lock_path, busy_timeout_ms / 1000) if database else None
-        self._loop_write_lock = threading.Lock()
-        self._loop_write_engine = (
-            _make_engine(url, pool_size=1, immediate=True, busy_timeout_ms=0) if database else None
-        )
 
     def data_version(self) -> int | None:
         """SQLite: a value that changes on every commit by any connection; else None."""
@@ -298,48 +271,8 @@ class Database:
             yield session
 
     @contextmanager
-    def loop_read(self) -> Iterator[sqlite3.Connection]:
-        """SQLite only: a connection in a read transaction, for code on the event loop, which
-        must end it before its next ``await`` (one connection, never shared with a thread)."""
-        assert self._sqlite_path is not None, "only a SQLite file is read on the event loop"
-        connection = self._loop_connection
-        if connection is None:
-            connection = sqlite3.connect(self._sqlite_path, check_same_thread=False)
-            _sqlite_pragmas(connection, None, self.busy_timeout_ms)
-            self._loop_connection = connection
-        connection.execute("BEGIN")
-        try:
-            yield connection
-        finally:
-            connection.execute("ROLLBACK")
-
-    @contextmanager
     def write(self) -> Iterator[Session]:
         with Session(self.write_engine, expire_on_commit=False) as session:
-            yield session
-
-    def try_loop_write_turn(self) -> bool:
-        """SQLite file only: take the event loop's turn to write if no other writer (thread,
-        worker or event loop) has it, without waiting. ``end_loop_write_turn`` gives it back."""
-        assert self._loop_writers is not None, "only a SQLite file is written on the event loop"
-        if not self._loop_write_lock.acquire(blocking=False):
-            return False
-        if self._loop_writers.try_take():
-            return True
-        self._loop_write_lock.release()
-        return False
-
-    def end_loop_write_turn(self) -> None:
-        assert self._loop_writers is not None
-        self._loop_writers.give()
-        self._loop_write_lock.release()
-
-    @contextmanager
-    def loop_write(self) -> Iterator[Session]:
-        """A write session for the event loop, during its turn (``try_loop_write_turn``). Its
-        ``BEGIN IMMEDIATE`` fails at once, never waits, if another program holds SQLite's lock."""
-        assert self._loop_write_engine is not None
-        with Session(self._loop_write_engine, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
@@ -348,17 +281,10 @@ class Database:
         self.engine.dispose()
         if self.loop_reads is not None:
             self.loop_reads.close()
-        if self._loop_connection is not None:
-            self._loop_connection.close()
-            self._loop_connection = None
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
         if self.writers is not None:
             self.writers.close()
-        if self._loop_write_engine is not None:
-            self._loop_write_engine.dispose()
-        if self._loop_writers is not None:
-            self._loop_writers.close()
 
 
 def single_use_engine(url: str) -> Engine:

@@ -4,9 +4,7 @@ them, and batched submissions are acknowledged only once committed."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from service.clock import system_clock
@@ -29,7 +26,6 @@ from service.privacy.crypto import Sealed, Vault
 from service.review.events import verify_chain
 from service.review.models import ModerationEvent
 from tests.factories import OPEN_POLICY, make_site, post_comment
-from tests.live import run_async
 
 LIMIT = {"limit": 50, "window_seconds": 3600}
 LIMITS = {"ip": LIMIT, "author": LIMIT, "thread": LIMIT}
@@ -228,92 +224,6 @@ def _work(key: str, error: Exception | None = None) -> Callable[[Session], str]:
         return key
 
     return work
-
-
-def test_submissions_on_the_event_loop_share_a_transaction(sqlite_db: Database) -> None:
-    """R-CRASH-1: what the event loop submits while serving its requests is written by the
-    loop in one transaction; a refusal rolls back only its own writes; results arrive only
-    after the commit."""
-    committer = GroupCommit(sqlite_db)
-
-    async def scenario() -> list[object]:
-        futures = [
-            committer.submit_on_loop(_work(f"t{i}", Conflict("refused") if i == 3 else None))
-            for i in range(10)
-        ]
-        assert not any(future.done() for future in futures), "nothing before the commit"
-        return list(await asyncio.gather(*futures, return_exceptions=True))
-
-    results = run_async(scenario)
-    assert isinstance(results[3], Conflict)
-    assert [r for i, r in enumerate(results) if i != 3] == [f"t{i}" for i in range(10) if i != 3]
-    assert committer.transactions == 1
-    assert _keys(sqlite_db) == {f"t{i}" for i in range(10) if i != 3}
-
-
-def test_the_event_loop_never_waits_for_a_held_write_lock(sqlite_db: Database) -> None:
-    """R-CRASH-1: while another program holds SQLite's write lock, and then while another
-    writer of Margin has its turn, the loop's submissions wait without blocking the loop
-    (other work on it goes on) and are written once the lock is free."""
-    committer = GroupCommit(sqlite_db)
-    path = str(sqlite_db.engine.url.database)
-
-    async def scenario() -> tuple[str, int, str, int]:
-        other_program = sqlite3.connect(path, isolation_level=None)
-        other_program.execute("BEGIN IMMEDIATE")
-        first = committer.submit_on_loop(_work("behind-sqlite"))
-        ticks = 0
-        for _ in range(20):
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert not first.done(), "written while another program held the lock"
-        other_program.execute("ROLLBACK")
-        other_program.close()
-        written_first = await first
-
-        with sqlite_db.write() as session:  # a request thread's turn at the write lock
-            Sql(session)
-            second = committer.submit_on_loop(_work("behind-a-writer"))
-            for _ in range(20):
-                await asyncio.sleep(0.01)
-                ticks += 1
-            assert not second.done(), "written during another writer's turn"
-            session.rollback()
-        return written_first, ticks, await second, committer.transactions
-
-    first, ticks, second, transactions = run_async(scenario)
-    assert (first, second, ticks) == ("behind-sqlite", "behind-a-writer", 40)
-    assert transactions >= 2
-    assert _keys(sqlite_db) == {"behind-sqlite", "behind-a-writer"}
-
-
-def test_a_lock_held_past_the_busy_timeout_fails_the_loop_submissions(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
-    """R-CRASH-1: the loop gives up after the busy timeout, as a waiting thread would: the
-    submissions get the database's error (answered 503) and nothing is written."""
-    target = tmp_path / "margin.db"
-    shutil.copy(sqlite_template, target)
-    database = Database(f"sqlite:///{target}", busy_timeout_ms=200)
-    make_site(database)
-    committer = GroupCommit(database)
-
-    async def scenario() -> object:
-        other_program = sqlite3.connect(str(target), isolation_level=None)
-        other_program.execute("BEGIN IMMEDIATE")
-        try:
-            outcome = await asyncio.gather(
-                committer.submit_on_loop(_work("never")), return_exceptions=True
-            )
-        finally:
-            other_program.execute("ROLLBACK")
-            other_program.close()
-        return outcome[0]
-
-    error = run_async(scenario)
-    assert isinstance(error, DBAPIError) and "locked" in str(error)
-    assert _keys(database) == set()
-    database.dispose()
 
 
 def test_the_author_history_count_reads_one_index_only(sqlite_db: Database) -> None:

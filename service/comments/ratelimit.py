@@ -20,24 +20,25 @@ from service.errors import RateLimited
 RATE_EVENT_MAX_AGE = timedelta(days=7)
 
 
-def enforce(
+def check(
     sql: Sql,
     *,
     site_id: int,
     policy: moderation.Policy,
     keys: dict[str, str | None],
     now: datetime,
+    lock: bool = False,
 ) -> None:
-    """Raise RateLimited (429) when any scope is over its limit; otherwise record this
-    submission in every limited scope. Runs inside the comment's transaction, so a refused or failed
-    submission is not counted. Plain SQL: it is on the comment write path
-    (service.comments.store)."""
+    """Raise RateLimited (429) when any scope is over its limit; record nothing. Posting
+    runs it first, before any costly work on the comment (a flooded post costs a few indexed
+    reads), and ``enforce`` runs it again inside the write transaction. ``lock``: on
+    PostgreSQL, take each key's advisory lock first (only inside the write transaction)."""
     counts: dict[str, tuple[int, float | None]] = {}
     for limit in policy.rate_limits:
         key = keys.get(limit.scope)
         if key is None:
             continue
-        if sql.postgres:
+        if lock and sql.postgres:
             # Two workers checking the same key must not both see room for one more.
             sql.run(
                 "SELECT pg_advisory_xact_lock(hashtext(:k))",
@@ -58,6 +59,21 @@ def enforce(
     exceeded = moderation.rate_limit_verdict(counts, policy.rate_limits, now.timestamp())
     if exceeded is not None:
         raise RateLimited(exceeded.message, exceeded.retry_after)
+
+
+def enforce(
+    sql: Sql,
+    *,
+    site_id: int,
+    policy: moderation.Policy,
+    keys: dict[str, str | None],
+    now: datetime,
+) -> None:
+    """Raise RateLimited (429) when any scope is over its limit; otherwise record this
+    submission in every limited scope. Runs inside the comment's transaction, so a refused or failed
+    submission is not counted. Plain SQL: it is on the comment write path
+    (service.comments.store)."""
+    check(sql, site_id=site_id, policy=policy, keys=keys, now=now, lock=True)
     # Only the scopes the policy limits are recorded: a keyed hash that no rule reads is not
     # kept (data minimisation), and each row is a random insert into the (site, scope, key,
     # at) index, the most written pages of a post (docs/performance.md, "Writes"). A limit

@@ -70,8 +70,8 @@ def create_comment(
     ctx: WriteCtx,
 ) -> Response:
     """Leave a reply. Answers only after the comment is committed; the email is never shown."""
-    # service.comments.fastpost usually answers this on the event loop, through the same
-    # dependencies and posting code; this route answers whatever it leaves (and every error).
+    # A plain def on purpose: FastAPI runs it on a request thread, so the checks, moderation,
+    # spam scoring and rendering of the text never run on the event loop (posting.py).
     created = posting.create(state, site, data, reader, ctx)
     return created_response(created)
 

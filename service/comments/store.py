@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -51,31 +50,10 @@ class Sql:
             postgres=connection.dialect.name == "postgresql",
         )
 
-    @classmethod
-    def on_sqlite(cls, connection: sqlite3.Connection) -> Sql:
-        """Plain SQL on a bare SQLite connection, in whatever transaction it is in (no
-        session: ``Database.loop_read``)."""
-        sql = cls.__new__(cls)
-        sql._setup(connection, sqlite3, postgres=False)
-        return sql
-
-    @classmethod
-    def on_loop_postgres(cls, connection: Any) -> Sql:
-        """Plain SQL on an asynchronous psycopg connection, from synchronous code running in
-        a greenlet on the event loop (service.pgloop): each statement waits on the loop."""
-        import psycopg
-
-        sql = cls.__new__(cls)
-        sql._setup(connection, psycopg, postgres=True)
-        sql._on_loop = True
-        return sql
-
     def _setup(self, dbapi: Any, module: Any, *, postgres: bool) -> None:
         self.postgres = postgres
         self._dbapi = dbapi
         self._module = module
-        self._on_loop = False
-        self._at_commit: list[tuple[str, Params]] = []
         if self.postgres:
             from psycopg.types.json import Json
 
@@ -96,45 +74,16 @@ class Sql:
             raise self._error(sql, params, error) from error
         return cursor
 
-    def _rows_on_loop(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        from service.pgloop import rows_of
-
-        try:
-            return [tuple(row) for row in rows_of(self._dbapi, _pg(sql), params)]
-        except self._module.Error as error:
-            raise self._error(sql, params, error) from error
-
     def pipeline(self, statements: Sequence[tuple[str, Params]]) -> list[list[tuple[Any, ...]]]:
-        """Run ``statements`` in order and return each one's rows. On PostgreSQL from the
-        event loop they go in one round trip: the server runs each after the previous has
-        finished, so a lock the first takes already holds for the second's snapshot."""
-        if not self._on_loop:
-            return [self._any_rows(sql, params) for sql, params in statements]
-        from service.pgloop import pipelined_rows_of
-
-        converted = [(_pg(sql), params) for sql, params in statements]
-        try:
-            results = pipelined_rows_of(self._dbapi, converted)
-        except self._module.Error as error:
-            sql, params = statements[0]
-            raise self._error(sql, params, error) from error
-        return [[tuple(row) for row in rows] for rows in results]
+        """Run ``statements`` in order and return each one's rows (the server runs each after
+        the previous has finished, so a lock the first takes already holds for the second's
+        snapshot)."""
+        return [self._any_rows(sql, params) for sql, params in statements]
 
     def run_at_commit(self, sql: str, params: Params) -> None:
-        """A write nothing reads back before the commit: on PostgreSQL from the event loop it
-        is sent with ``commit_on_loop``'s ``COMMIT`` (one round trip for both); elsewhere it
-        runs now."""
-        if self._on_loop:
-            self._at_commit.append((sql, params))
-            return
+        """A write nothing reads back before the commit. It runs now: the name says what the
+        caller allows (service.review.events takes the chain lock with it, as late as it can)."""
         self.run(sql, params)
-
-    def commit_on_loop(self) -> None:
-        """``COMMIT``, with the writes kept for it, in one round trip (PostgreSQL on the loop,
-        in a transaction begun with ``BEGIN``)."""
-        assert self._on_loop, "sessions commit themselves"
-        statements, self._at_commit = [*self._at_commit, ("COMMIT", {})], []
-        self.pipeline(statements)
 
     def _any_rows(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
         cursor = self._execute(sql, params)
@@ -145,15 +94,9 @@ class Sql:
             cursor.close()
 
     def run(self, sql: str, params: Params) -> None:
-        if self._on_loop:
-            self._rows_on_loop(sql, params)
-            return
         self._execute(sql, params).close()
 
     def one(self, sql: str, params: Params) -> tuple[Any, ...] | None:
-        if self._on_loop:
-            rows = self._rows_on_loop(sql, params)
-            return rows[0] if rows else None
         cursor = self._execute(sql, params)
         try:
             row = cursor.fetchone()
@@ -162,8 +105,6 @@ class Sql:
         return tuple(row) if row is not None else None
 
     def all(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
-        if self._on_loop:
-            return self._rows_on_loop(sql, params)
         cursor = self._execute(sql, params)
         try:
             return [tuple(row) for row in cursor.fetchall()]

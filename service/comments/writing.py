@@ -27,7 +27,7 @@ from service.comments.models import (
 from service.comments.public import preview_public
 from service.comments.reading import get_comment
 from service.comments.status import bump_version, change_status
-from service.comments.store import Sql, sql_of
+from service.comments.store import Sql
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.groupcommit import GroupCommit
 from service.privacy.crypto import Sealed, Vault, ip_prefix
@@ -122,7 +122,8 @@ def _serialise(sql: Sql, *keys: str | None) -> None:
 @dataclass(frozen=True)
 class _Prepared:
     """Everything about a submission that can be worked out before the write transaction:
-    moderation, rendering, keyed hashes and the edit token. None of it writes."""
+    the cheap checks' keys, then moderation, rendering and the edit token. None of it
+    writes."""
 
     lookup: str
     lookup_key_id: str
@@ -191,20 +192,80 @@ def _history(sql: Sql, site_id: int, lookups: Sequence[str], name: str) -> moder
     )
 
 
+_DUPLICATE = (
+    "SELECT id FROM comments WHERE thread_id = :thread AND dedupe_key = :dedupe"
+    " AND email_lookup IN ({in_list}) AND status != :deleted LIMIT 1"
+)
+
+
+def _duplicate_query(
+    thread_id: int, dedupe: str, lookups: Sequence[str], sql: Sql
+) -> tuple[str, dict[str, object]]:
+    """The look-up for the same text by the same author on this thread (a 409)."""
+    in_list, in_params = sql.placeholders("lookup", lookups)
+    params: dict[str, object] = {
+        "thread": thread_id,
+        "dedupe": dedupe,
+        "deleted": CommentStatus.DELETED.value,
+        **in_params,
+    }
+    return _DUPLICATE.format(in_list=in_list), params
+
+
+def _rate_keys(
+    vault: Vault, site_id: int, prefix: str | None, lookup: str, thread_id: int | None
+) -> dict[str, str | None]:
+    """The flood limits' keys: keyed hashes, never the raw values (service.comments.ratelimit).
+    No thread yet: nothing can have been posted to it, so its scope is not counted."""
+    return {
+        "ip": vault.derived("rate-ip", f"{site_id}:{prefix}") if prefix else None,
+        "author": lookup,
+        "thread": str(thread_id) if thread_id is not None else None,
+    }
+
+
+def _known_key(
+    reader: Session, vault: Vault, site_id: int, data: CommentCreate, ctx: WriteContext
+) -> CommentCreated | None:
+    """A retry with an Idempotency-Key already stored: the first answer (or 409 for a
+    different body). The write transaction looks again, for a retry racing its original."""
+    if not ctx.idempotency_key:
+        return None
+    record = reader.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.site_id == site_id, IdempotencyRecord.key == ctx.idempotency_key
+        )
+    ).first()
+    return _replay(reader, vault, record, data, ctx) if record is not None else None
+
+
 def _prepare(
-    reader: Session | Sql,
+    reader: Session,
     *,
     site: Site,
     data: CommentCreate,
     vault: Vault,
     ctx: WriteContext,
-    extra_checks: Sequence[moderation.Check],
-) -> _Prepared:
+    spam_check: SpamCheckFactory | None,
+    max_body_chars: int | None,
+) -> _Prepared | CommentCreated:
+    """Cheap checks first, then the costly work. The size limit, the origin, a known
+    Idempotency-Key, a closed thread, the parent, the flood limits and a duplicate cost a few
+    indexed reads and hashes, so a post refused by any of them costs no rendering, moderation
+    or spam scoring (a flood of posts is exactly what must stay cheap). The write
+    transaction checks the limits, the duplicate and the key again (``_store``): another
+    writer may have committed meanwhile. A known Idempotency-Key is answered here, as the
+    first post was."""
     assert site.id is not None
+    if max_body_chars is not None and len(data.body) > max_body_chars:
+        raise Invalid("body", f"must be at most {max_body_chars} characters on this server")
     if data.thread_url is not None and origin_of(data.thread_url) not in site.allowed_origins:
         raise Invalid("thread_url", "must be a page on one of the site's allowed origins")
+    replayed = _known_key(reader, vault, site.id, data, ctx)
+    if replayed is not None:
+        return replayed
     lookup_key_id, lookup = vault.email_lookup(data.email)
-    sql = sql_of(reader)
+    sql = Sql(reader)
     thread = _thread_row(sql, site.id, data.thread)
     if thread is not None and not thread.is_open:
         raise Forbidden("comments are closed on this article")
@@ -213,6 +274,61 @@ def _prepare(
     # During a look-up key rotation older rows carry the old key's hash: match them all.
     lookups = sorted(set(vault.email_lookups(data.email).values()) | {lookup})
     policy = site_policy(site)
+    prefix = ip_prefix(ctx.client_ip)
+    thread_id = thread.id if thread is not None else None
+    ratelimit.check(
+        sql,
+        site_id=site.id,
+        policy=policy,
+        keys=_rate_keys(vault, site.id, prefix, lookup, thread_id),
+        now=ctx.now,
+    )
+    dedupe = dedupe_key(data.body)
+    if thread_id is not None and sql.one(*_duplicate_query(thread_id, dedupe, lookups, sql)):
+        raise Conflict("you have already posted this comment on this article")
+    decision, html = _assess(
+        sql,
+        site=site,
+        data=data,
+        vault=vault,
+        ctx=ctx,
+        policy=policy,
+        lookups=lookups,
+        spam_check=spam_check,
+    )
+    return _Prepared(
+        lookup=lookup,
+        lookup_key_id=lookup_key_id,
+        lookups=lookups,
+        prefix=prefix,
+        policy=policy,
+        decision=decision,
+        status=ACTION_STATUS[decision.action],
+        reason=public_reason(decision),
+        html=html,
+        token=secrets.token_urlsafe(32),
+        dedupe=dedupe,
+    )
+
+
+def _assess(
+    sql: Sql,
+    *,
+    site: Site,
+    data: CommentCreate,
+    vault: Vault,
+    ctx: WriteContext,
+    policy: moderation.Policy,
+    lookups: Sequence[str],
+    spam_check: SpamCheckFactory | None,
+) -> tuple[moderation.Decision, str]:
+    """The costly part of a new comment, and the one place posting runs it: the learned spam
+    filter, the moderation pipeline and the Markdown rendering, on the text as sent. Only
+    after every cheap check passed (``_prepare``), and always on a request thread, never on
+    the event loop (service.comments.posting): however long it takes, other requests are
+    answered meanwhile."""
+    assert site.id is not None
+    extra_checks = [spam_check(data.author_name, data.website, data.body)] if spam_check else []
     decision = moderation.moderate(
         moderation.Submission(
             body=data.body,
@@ -235,62 +351,55 @@ def _prepare(
         policy,
         extra_checks,
     )
-    return _Prepared(
-        lookup=lookup,
-        lookup_key_id=lookup_key_id,
-        lookups=lookups,
-        prefix=ip_prefix(ctx.client_ip),
-        policy=policy,
-        decision=decision,
-        status=ACTION_STATUS[decision.action],
-        reason=public_reason(decision),
-        html=rendering.render(data.body),
-        token=secrets.token_urlsafe(32),
-        dedupe=dedupe_key(data.body),
-    )
+    return decision, rendering.render(data.body)
 
 
 def submit(
-    session: Session | None,
+    reader: Session,
     *,
     site: Site,
     data: CommentCreate,
     vault: Vault,
     ctx: WriteContext,
-    extra_checks: Sequence[moderation.Check] = (),
-    reader: Session | None = None,
+    spam_check: SpamCheckFactory | None = None,
+    max_body_chars: int | None = None,
+    session: Session | None = None,
     committer: GroupCommit | None = None,
 ) -> CommentCreated:
-    """Store a new comment. Moderation, rendering and hashing run first, on ``reader`` (a
-    read session: on SQLite no write lock is held meanwhile); the write transaction then
-    only re-checks what another writer may have changed and inserts, in plain SQL
-    (service.comments.store). With ``committer`` (SQLite) that transaction is shared with
-    the other comments submitted meanwhile (service.groupcommit) and ``session`` may be None."""
+    """Store a new comment (blocking: on a request thread). Checks and moderation run first
+    on ``reader``, a read session (on SQLite no write lock is held meanwhile); the write
+    transaction then only re-checks what another writer may have changed and inserts, in
+    plain SQL (service.comments.store). With ``committer`` (SQLite) that transaction is
+    shared with the other comments submitted meanwhile (service.groupcommit); otherwise it
+    runs on ``session``, a write session. Answers only after the commit."""
     assert site.id is not None
-    if committer is not None:
-        assert reader is not None, "with a group commit, a read session is needed"
-        write = prepare_batch_write(
-            reader, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
-        )
-        reader.rollback()  # end the read snapshot before queuing for the write lock
-        return committer.run(write)
-    read_with = reader or session
-    assert read_with is not None, "a read or a write session is needed"
+    site_id = site.id
     prepared = _prepare(
-        read_with, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
+        reader,
+        site=site,
+        data=data,
+        vault=vault,
+        ctx=ctx,
+        spam_check=spam_check,
+        max_body_chars=max_body_chars,
     )
-    if reader is not None:
-        reader.rollback()  # end the read snapshot before queuing for the write lock
+    reader.rollback()  # end the read snapshot before queuing for the write lock
+    if isinstance(prepared, CommentCreated):
+        return prepared
+    if committer is not None:
+        return committer.run(
+            lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
+        )
     assert session is not None, "without a group commit, a write session is needed"
     try:
         try:
-            return _store(session, site.id, data, prepared, vault, ctx, commit=True)
+            return _store(session, site_id, data, prepared, vault, ctx, commit=True)
         except IntegrityError:
             # Another request with the same Idempotency-Key committed first: answer as it did.
             session.rollback()
             record = session.exec(
                 select(IdempotencyRecord).where(
-                    IdempotencyRecord.site_id == site.id,
+                    IdempotencyRecord.site_id == site_id,
                     IdempotencyRecord.key == ctx.idempotency_key,
                 )
             ).first()
@@ -299,41 +408,13 @@ def submit(
             return _replay(session, vault, record, data, ctx)
     finally:
         # End the transaction here, on every path (replay, 409, 429, errors), not when the
-        # session dependency is torn down: it holds SQLite's write connection or PostgreSQL's
-        # advisory locks, and before the teardown FastAPI validates a sync endpoint's response
-        # on a request thread, which may all be held by the requests queuing behind those locks.
+        # session is closed: it holds PostgreSQL's advisory locks meanwhile.
         if session.in_transaction():
             session.rollback()
 
 
-def prepare_batch_write(
-    reader: Session | Sql,
-    *,
-    site: Site,
-    data: CommentCreate,
-    vault: Vault,
-    ctx: WriteContext,
-    extra_checks: Sequence[moderation.Check] = (),
-) -> Callable[[Session | Sql], CommentCreated]:
-    """The part of ``submit`` that needs no lock (moderation, rendering, hashing), on
-    ``reader``; returns the write, for a group-commit batch (service.groupcommit) or a
-    transaction in plain SQL (service.comments.posting), which must not commit it. The caller
-    ends the read snapshot before that write."""
-    assert site.id is not None
-    site_id = site.id
-    prepared = _prepare(
-        reader, site=site, data=data, vault=vault, ctx=ctx, extra_checks=extra_checks
-    )
-    return lambda batch: _store(batch, site_id, data, prepared, vault, ctx, commit=False)
-
-
-class ReplayOnRoute(Exception):
-    """The Idempotency-Key was used before: the route replays the first answer (it reads the
-    stored comment through the ORM, which plain SQL on the event loop does not have)."""
-
-
 def _store(
-    session: Session | Sql,
+    session: Session,
     site_id: int,
     data: CommentCreate,
     prepared: _Prepared,
@@ -344,7 +425,7 @@ def _store(
 ) -> CommentCreated:
     """The write transaction of ``submit``: re-check what another writer may have changed
     meanwhile, insert, record the event, and commit (unless the caller commits a batch)."""
-    sql = sql_of(session)
+    sql = Sql(session)
     lookup = prepared.lookup
     _serialise(
         sql,
@@ -357,8 +438,6 @@ def _store(
             {"site": site_id, "key": ctx.idempotency_key},
         )
         if existing is not None:
-            if isinstance(session, Sql):
-                raise ReplayOnRoute
             record = session.get(IdempotencyRecord, existing[0])
             assert record is not None
             return _replay(session, vault, record, data, ctx)
@@ -388,29 +467,19 @@ def _store(
         sql,
         site_id=site_id,
         policy=prepared.policy,
-        keys={
-            "ip": vault.derived("rate-ip", f"{site_id}:{prepared.prefix}")
-            if prepared.prefix
-            else None,
-            "author": lookup,
-            "thread": str(thread.id),
-        },
+        keys=_rate_keys(vault, site_id, prepared.prefix, lookup, thread.id),
         now=ctx.now,
     )
-    in_list, in_params = sql.placeholders("lookup", prepared.lookups)
+    duplicate_sql, duplicate_params = _duplicate_query(
+        thread.id, prepared.dedupe, prepared.lookups, sql
+    )
     # The same statement takes the new rows' ids, so their ciphertexts (bound to the row id)
     # go into the INSERTs themselves rather than into an UPDATE after each.
     idempotency_id = sql.next_id("idempotency_keys") if ctx.idempotency_key else "NULL"
+    # Only placeholder names and fixed expressions are interpolated.
     found = sql.one(
-        "SELECT (SELECT id FROM comments WHERE thread_id = :thread AND dedupe_key = :dedupe"  # noqa: S608 - only placeholder names and fixed expressions are interpolated
-        f" AND email_lookup IN ({in_list}) AND status != :deleted LIMIT 1),"
-        f" {sql.next_id('comments')}, {idempotency_id}",
-        {
-            "thread": thread.id,
-            "dedupe": prepared.dedupe,
-            "deleted": CommentStatus.DELETED.value,
-            **in_params,
-        },
+        f"SELECT ({duplicate_sql}), {sql.next_id('comments')}, {idempotency_id}",
+        duplicate_params,
     )
     assert found is not None
     duplicate, comment_id, record_id = found
@@ -504,10 +573,9 @@ def _store(
         reply_count=0,
     )
     # The answer is built before the commit, so nothing after the commit can fail: an error
-    # always means nothing was stored (service.comments.fastpost relies on it).
+    # always means nothing was stored.
     created = _created(public, status.value, reason, token, ctx)
     if commit:
-        assert isinstance(session, Session), "plain SQL commits where it began"
         session.commit()
     return created
 

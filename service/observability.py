@@ -30,7 +30,7 @@ from sqlmodel import col, select
 
 from service.comments.models import Comment, CommentStatus
 from service.db import Database
-from service.middleware import ASGIApp, Message, Receive, Scope, Send
+from service.middleware import FORWARDED_UNUSABLE, ASGIApp, Message, Receive, Scope, Send
 from service.sites.models import Site
 
 log = logging.getLogger("margin.http")
@@ -100,7 +100,7 @@ def _request_timer(method: str, route: str, status: int) -> Any:
     return timer
 
 
-_OWN_METRICS = (REQUEST_SECONDS, COMMENTS, DECISIONS, CLASSIFIER_SECONDS)
+_OWN_METRICS = (REQUEST_SECONDS, COMMENTS, DECISIONS, CLASSIFIER_SECONDS, FORWARDED_UNUSABLE)
 
 
 def metrics_payload(db: Database) -> tuple[bytes, str]:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    # Peers whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); anyone else's is
+    # Peers whose X-Forwarded-For is believed (service.middleware.ForwardedClient); anyone else's is
     # ignored, so rate limits and IP retention cannot be spoofed by a header.
     forwarded_allow_ips: str = "127.0.0.1"
 

@@ -52,7 +52,7 @@ def test_a_link_title_is_not_published(client: TestClient, db: Database) -> None
 
 def test_no_generic_attribute_survives_on_any_tag() -> None:
     """S-XSS-1: ammonia's generic attributes (lang, title) are off on every tag."""
-    rendered = render('[x](https://a.example "t")\n\n> [y](https://b.example \'u\')\n\n3. z')
+    rendered = render("[x](https://a.example \"t\")\n\n> [y](https://b.example 'u')\n\n3. z")
     tree = html5lib.parseFragment(rendered, namespaceHTMLElements=False)
     for element in tree.iter():
         assert "title" not in element.attrib and "lang" not in element.attrib, rendered

@@ -23,7 +23,7 @@ from service.errors import install_error_handlers
 from service.groupcommit import GroupCommit
 from service.health import router as health_router
 from service.memory import limit_malloc_arenas, release_free_memory
-from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
+from service.middleware import BodyLimit, ForwardedClient, SecurityHeaders, SiteCORS
 from service.observability import RequestLog
 from service.privacy.crypto import Vault
 from service.privacy.keys import load_or_create_keyring
@@ -97,6 +97,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(SiteCORS, sites=sites)
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestLog)
+    # Outermost of all: every layer inside sees the client's address, never a proxy's text.
+    app.add_middleware(ForwardedClient, trusted=settings.forwarded_allow_ips)
     return app
 
 

@@ -83,8 +83,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "timeout_worker_healthcheck": 60,
         "access_log": False,
         "timeout_keep_alive": settings.keep_alive_seconds,
-        "proxy_headers": True,
-        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # The app reads X-Forwarded-For itself (service.middleware.ForwardedClient, with
+        # MARGIN_FORWARDED_ALLOW_IPS): the server's own handling would replace the proxy's
+        # address with whatever text the header holds before the app could check it.
+        "proxy_headers": False,
         "server_header": False,
         "log_level": "info",
     }

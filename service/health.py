@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from service.deps import StateDep
 from service.errors import DB_RETRY_AFTER_SECONDS
-from service.observability import metrics_payload
+from service.observability import check_metrics_access, metrics_payload
 from service.schema_version import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -43,7 +43,9 @@ def readyz(state: StateDep) -> dict[str, str] | JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(state: StateDep) -> Response:
-    """Prometheus metrics: latency by route, decisions, queue depth, spam filter time."""
+def metrics(request: Request, state: StateDep) -> Response:
+    """Prometheus metrics: latency by route, decisions, queue depth, spam filter time. Only with
+    the metrics token, or without one on a loopback connection (observability)."""
+    check_metrics_access(request, state.settings.metrics_token)
     body, content_type = metrics_payload(state.db)
     return Response(content=body, media_type=content_type)

@@ -1,16 +1,23 @@
-"""ASGI middleware: body-size limit, per-site CORS, security headers.
+"""ASGI middleware: the client's address behind a proxy, body-size limit, per-site CORS,
+security headers.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so streaming and exceptions behave normally.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import re
+import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from anyio import to_thread
+from prometheus_client import Counter
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.state import SiteCache
 
@@ -39,6 +46,105 @@ async def _send_json(
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+FORWARDED_UNUSABLE = Counter(
+    "margin_forwarded_for_unusable_total",
+    "Requests from a trusted proxy whose X-Forwarded-For held no IP address for the client"
+    " (counted under the proxy's own address instead).",
+)
+_PEER = "margin.peer"
+log = logging.getLogger("margin.http")
+
+
+def is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class _Throttled:
+    """Warn about a misconfigured proxy at most once a minute per worker, with a count."""
+
+    def __init__(self, every_seconds: float = 60.0) -> None:
+        self.every = every_seconds
+        self.lock = threading.Lock()
+        self.last = -every_seconds
+        self.missed = 0
+
+    def warn(self, message: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.missed += 1
+            if now - self.last < self.every:
+                return
+            count, self.missed, self.last = self.missed, 0, now
+        log.warning("%s (%d request(s) since the last warning)", message, count)
+
+
+class ForwardedClient:
+    """The client's address behind a trusted reverse proxy.
+
+    The address is uvicorn's choice (its ProxyHeadersMiddleware runs here, in the app, rather
+    than in the server: ``margin serve`` turns the server's own off): the right-most
+    X-Forwarded-For entry that is not itself a trusted proxy, and only when the connection
+    comes from one (``MARGIN_FORWARDED_ALLOW_IPS``); anyone else's header is ignored. What
+    uvicorn does not check is that the entry is an address at all: a proxy that writes
+    ``unknown`` (RFC 7239's word for a hidden client, Squid's ``forwarded_for off``) or any
+    other text made that text the client, which has no network prefix, so the IP flood limit
+    was skipped and every such client shared one flag and one rate key. Here such an entry
+    never becomes the client: the request keeps the proxy's own address, as nginx's realip
+    module and Apache's mod_remoteip do with a value they cannot parse. The IP limit then
+    counts those requests under the proxy's address (stricter, never skipped), and the
+    misconfiguration is reported: a warning in the log (at most once a minute, no header
+    value) and ``margin_forwarded_for_unusable_total``. When the proxy itself has no IP
+    address (a Unix socket), or the server already replaced the client with such a value
+    before the app saw it, the request is refused with 400: there is no address to fall back on.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: str) -> None:
+        self.app = app
+        self.proxy_headers = ProxyHeadersMiddleware(self._resolved, trusted_hosts=trusted)  # type: ignore[arg-type]
+        self.warning = _Throttled()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[_PEER] = scope.get("client")
+        await self.proxy_headers(scope, receive, send)  # type: ignore[arg-type]
+
+    async def _resolved(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.pop(_PEER, None)
+        client = scope.get("client")
+        host = client[0] if client else None
+        if host is not None and not is_ip_address(host):
+            forwarded = any(name == b"x-forwarded-for" for name, _ in scope["headers"])
+            if client is not peer and peer is not None and is_ip_address(peer[0]):
+                # The trusted proxy's X-Forwarded-For named no address: keep the proxy's own.
+                scope["client"] = peer
+                FORWARDED_UNUSABLE.inc()
+                self.warning.warn(
+                    "X-Forwarded-For from a trusted proxy holds no IP address for the client;"
+                    " counting those requests under the proxy's own address (fix the proxy's"
+                    " configuration)"
+                )
+            elif client is not peer or forwarded:
+                await _send_json(
+                    send,
+                    400,
+                    {
+                        "error": {
+                            "code": "bad_forwarded_for",
+                            "message": "X-Forwarded-For does not give the client's IP address",
+                        }
+                    },
+                    [(b"connection", b"close")],
+                )
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:

@@ -7,6 +7,9 @@ labelled by route template, never by anything a reader typed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +19,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi import Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,12 +29,14 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from service.comments.models import Comment, CommentStatus
 from service.db import Database
-from service.middleware import ASGIApp, Message, Receive, Scope, Send
+from service.errors import Forbidden, Unauthorized
+from service.middleware import FORWARDED_UNUSABLE, ASGIApp, Message, Receive, Scope, Send
 from service.sites.models import Site
 
 log = logging.getLogger("margin.http")
@@ -100,7 +106,7 @@ def _request_timer(method: str, route: str, status: int) -> Any:
     return timer
 
 
-_OWN_METRICS = (REQUEST_SECONDS, COMMENTS, DECISIONS, CLASSIFIER_SECONDS)
+_OWN_METRICS = (REQUEST_SECONDS, COMMENTS, DECISIONS, CLASSIFIER_SECONDS, FORWARDED_UNUSABLE)
 
 
 def metrics_payload(db: Database) -> tuple[bytes, str]:
@@ -112,6 +118,47 @@ def metrics_payload(db: Database) -> tuple[bytes, str]:
             registry.register(collector)
     registry.register(QueueDepth(db))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+# Headers a reverse proxy adds: a request carrying one came through a proxy, whatever the
+# address of the connection says.
+_PROXY_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
+
+
+def _digest(value: str) -> bytes:
+    # Both sides hashed first: compare_digest then always compares 32 bytes (str arguments
+    # raise TypeError on non-ASCII input, which a header may well hold).
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
+def _direct_loopback(request: Request) -> bool:
+    if any(name in _PROXY_HEADERS for name, _ in request.scope["headers"]):
+        return False
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_metrics_access(request: Request, token: SecretStr | None) -> None:
+    """Who may read ``/metrics``. Metrics say how busy each site is, how many comments wait,
+    which routes fail: not for the public (issue 19). With ``MARGIN_METRICS_TOKEN`` set, a
+    scraper sends it as a bearer token, from anywhere (401 otherwise). Unset, the safe default:
+    only a direct connection from the machine itself (loopback, no proxy headers) is answered,
+    which keeps ``curl localhost:8000/metrics`` and a local Prometheus working and publishes
+    nothing through a reverse proxy on the same host (403)."""
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = _digest(token.get_secret_value())
+        if scheme.lower() != "bearer" or not hmac.compare_digest(_digest(given.strip()), expected):
+            raise Unauthorized("metrics need the metrics token (MARGIN_METRICS_TOKEN)")
+        return
+    if not _direct_loopback(request):
+        raise Forbidden(
+            "metrics are answered on loopback connections only; set MARGIN_METRICS_TOKEN to"
+            " scrape them from elsewhere"
+        )
 
 
 class JsonFormatter(logging.Formatter):

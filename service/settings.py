@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,9 +28,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    # Peers whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); anyone else's is
+    # Peers whose X-Forwarded-For is believed (service.middleware.ForwardedClient); anyone else's is
     # ignored, so rate limits and IP retention cannot be spoofed by a header.
     forwarded_allow_ips: str = "127.0.0.1"
+
+    # GET /metrics: with a token, only requests that carry it (``Authorization: Bearer ...``,
+    # from anywhere); without one, only direct loopback connections (no proxy headers), so a
+    # server behind a reverse proxy never publishes its metrics by default.
+    metrics_token: SecretStr | None = None
 
     demo: bool = False
     docs_enabled: bool | None = None  # default: on in development, off in production
@@ -75,6 +80,18 @@ class Settings(BaseSettings):
             raise ValueError("MARGIN_DATABASE_URL must be sqlite:// or postgresql+psycopg://")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _usable_metrics_token(cls, value: object) -> object:
+        if value is None or value == "":
+            return None  # an empty variable means no token, not an empty one
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str) or not (16 <= len(text) <= 256) or not text.isascii():
+            raise ValueError("MARGIN_METRICS_TOKEN must be 16-256 ASCII characters")
+        if not text.isprintable() or " " in text:
+            raise ValueError("MARGIN_METRICS_TOKEN must have no spaces or control characters")
         return value
 
     @property

@@ -15,7 +15,7 @@ from service import moderation
 from service.comments.models import Comment, CommentFlag, CommentStatus
 from service.comments.reading import get_comment
 from service.errors import Invalid
-from service.privacy.crypto import Vault
+from service.privacy.crypto import Vault, ip_prefix
 from service.review.events import append_event
 from service.review.models import Actor
 from service.sites.models import Site
@@ -59,7 +59,11 @@ def flag(
         raise Invalid("comment_id", "only published comments can be reported")
     assert comment.id is not None and site.id is not None
     note = multi_line(request.note, "note").strip()
-    reporter = vault.derived("flag", f"{site.id}:{comment.id}:{client_ip or 'unknown'}")
+    # One report per network (/24 for IPv4, /48 for IPv6, as the flood limits count), not per
+    # address: three addresses of one subnet (one household, one office, one cloud range)
+    # count once. Requests without an address share one reporter: they cannot brigade.
+    network = ip_prefix(client_ip) or "unknown"
+    reporter = vault.derived("flag", f"{site.id}:{comment.id}:{network}")
     session.add(
         CommentFlag(
             site_id=site.id,

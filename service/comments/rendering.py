@@ -24,7 +24,10 @@ ALLOWED_TAGS = {
     "del",
     "hr",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+# "*" is given, and empty, on purpose: without it nh3 (ammonia) keeps its generic attributes,
+# ``lang`` and ``title``, on every tag, so ``[a](https://x "any text")`` published a title
+# tooltip. A link carries its href and the rel set below, nothing else.
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"*": set(), "a": {"href"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow ugc noopener noreferrer"
 

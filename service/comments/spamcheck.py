@@ -79,12 +79,12 @@ def assess(
                 score = learner.score(own, site_id, body, author_name, website)
     except Exception:
         log.exception("spam filter failed")
-        return _held("the automatic spam filter could not check it, so a moderator will")
+        return _held("the automatic filter could not check it, so a moderator will")
     spent = time.thread_time() - started
     CLASSIFIER_SECONDS.observe(spent)
     if spent > budget_seconds:
         log.warning("spam filter over its time budget")
-        return _held("the automatic spam filter took too long, so a moderator will check it")
+        return _held("the automatic filter took too long, so a moderator will check it")
     return FixedVerdict(NAME, verdict_for(score.probability, score.top_features, policy))
 
 
@@ -100,7 +100,7 @@ def verdict_for(
         return moderation.Verdict(
             NAME,
             moderation.Action.SPAM,
-            "the automatic spam filter flagged it as likely spam",
+            "the automatic spam filter rated it as very likely spam",
             detail=detail,
             evidence=moderation.Evidence.STRONG,
         )
@@ -108,7 +108,7 @@ def verdict_for(
         return moderation.Verdict(
             NAME,
             moderation.Action.HOLD,
-            "the automatic spam filter was not sure about it",
+            "the automatic filter was not sure about it",
             detail=detail,
             evidence=moderation.Evidence.WEAK,
         )

@@ -557,18 +557,36 @@ def _remember(
     )
 
 
+# What the author reads when an automatic check asked to remove the comment but did not have
+# the evidence to (moderation.pipeline.combine): the comment is held, and a person decides
+# whether it is spam, so the author is not told it is.
+ASKED_FOR_REVIEW = "an automatic check asked for a moderator to read it first"
+
+
 def public_reason(decision: moderation.Decision) -> str:
     """What the author is told, once, in plain words. The widget shows it after "held for
-    review:" or "not published:", so it is the reasons alone: those that asked for the
-    action taken (for a hold, every acting objection, including a SPAM the pipeline did not
-    take alone), without repeats, most severe first."""
+    review:" or "not published:", so it is the reasons alone: for a removal the evidence for
+    it; for a hold every acting objection; without repeats, most severe first."""
     if decision.action is moderation.Action.APPROVE:
         return "published"
     acting = [v for v in decision.acting if v.action is not moderation.Action.APPROVE]
-    if decision.action is not moderation.Action.HOLD:
-        acting = [v for v in acting if v.action.severity >= moderation.Action.SPAM.severity]
+    held = decision.action is moderation.Action.HOLD
+    if not held:  # what asked for the removal, and what agreed with it (the evidence)
+        acting = [
+            v
+            for v in acting
+            if v.action.severity >= moderation.Action.SPAM.severity
+            or v.weight is not moderation.Evidence.WEAK
+        ]
     ordered = sorted(acting, key=lambda v: -v.action.severity)
-    reasons = list(dict.fromkeys(_clause(v.reason) for v in ordered))
+    reasons = list(
+        dict.fromkeys(
+            ASKED_FOR_REVIEW
+            if held and v.action is not moderation.Action.HOLD
+            else _clause(v.reason)
+            for v in ordered
+        )
+    )
     return "; ".join(reasons[:3]) or "a moderator will read it first"
 
 

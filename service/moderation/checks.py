@@ -68,8 +68,8 @@ class TrustCheck:
             return Verdict(
                 self.name,
                 Action.HOLD,
-                "it is the first comment from this name and email here, and a moderator"
-                " reads first comments before they appear",
+                "a moderator reads the first comment from each name and email before it"
+                " appears",
                 evidence=Evidence.WEAK,
             )
         if h.approved == 0:

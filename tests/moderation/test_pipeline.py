@@ -62,7 +62,7 @@ def test_actions_are_ordered_by_severity_not_alphabet() -> None:
         (Mode.PUBLISH, 0, 0, Action.APPROVE, None),
         (Mode.PUBLISH, 5, 1, Action.HOLD, "rejected or marked as spam"),
         (Mode.PREMODERATE_ALL, 9, 0, Action.HOLD, "a moderator reads every comment on this site"),
-        (Mode.PREMODERATE_FIRST, 0, 0, Action.HOLD, "the first comment from this name and email"),
+        (Mode.PREMODERATE_FIRST, 0, 0, Action.HOLD, "the first comment from each name and email"),
         (Mode.PREMODERATE_FIRST, 1, 0, Action.APPROVE, None),
         (
             Mode.PREMODERATE_FIRST,

@@ -116,6 +116,13 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _sentence(field: str, message: str) -> str:
+    """ "body must not be blank", not "body body must not be blank": many validators name
+    the field in their message already."""
+    name = field.rsplit(".", 1)[-1]
+    return message if message.startswith(f"{name} ") else f"{field} {message}"
+
+
 def refusal_response(exc: MarginError) -> JSONResponse:
     """What a refused request is answered (the MarginError handler's response)."""
     body = error_body(exc.code, exc.message, fields=exc.fields, **exc.extra)
@@ -135,7 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             body = error_body("invalid_json", "request body is not valid JSON")
             return JSONResponse(body, status_code=400)
-        summary = "; ".join(f"{f['field']} {f['message']}" for f in fields[:5])
+        summary = "; ".join(_sentence(f["field"], f["message"]) for f in fields[:5])
         return JSONResponse(error_body("validation_error", summary, fields=fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service import textcheck
 
@@ -54,10 +54,10 @@ class CommentCreate(BaseModel):
 
     @field_validator("website", "thread_url")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or not value.strip():
             return None
-        return textcheck.http_url(value, "website")
+        return textcheck.http_url(value, info.field_name or "website")
 
     _check_body = field_validator("body")(_comment_body)
 

@@ -4,6 +4,12 @@ The score is computed before the write transaction opens (so SQLite's write lock
 while scoring) and handed to the pure core as a check with a fixed verdict. A filter that fails
 or runs past its time budget sends the comment to the queue: never to publication, never to
 the bin.
+
+A score at or above the policy's spam threshold is a STRONG verdict, not a decisive one: the
+pipeline bins the comment only when another check independently agrees (see
+``moderation.pipeline.combine``); on its own it holds the comment for review. A model is a
+judgement learned from other people's comments, and a legitimate reader with a link to
+Wikipedia must never be binned because of it alone.
 """
 
 from __future__ import annotations
@@ -40,7 +46,10 @@ class FixedVerdict:
 
 
 def _held(reason: str) -> FixedVerdict:
-    return FixedVerdict(NAME, moderation.Verdict(NAME, moderation.Action.HOLD, reason))
+    verdict = moderation.Verdict(
+        NAME, moderation.Action.HOLD, reason, evidence=moderation.Evidence.WEAK
+    )
+    return FixedVerdict(NAME, verdict)
 
 
 def assess(
@@ -70,22 +79,39 @@ def assess(
                 score = learner.score(own, site_id, body, author_name, website)
     except Exception:
         log.exception("spam filter failed")
-        return _held("the spam filter could not check this comment; held for a moderator")
+        return _held("the automatic filter could not check it, so a moderator will")
     spent = time.thread_time() - started
     CLASSIFIER_SECONDS.observe(spent)
     if spent > budget_seconds:
         log.warning("spam filter over its time budget")
-        return _held("the spam filter took too long; held for a moderator")
-    probability = score.probability
-    detail = ", ".join(f"{name} ({weight:+.2f})" for name, weight in score.top_features)
-    hold_at, spam_at = policy.spam_hold_threshold, policy.spam_threshold
-    if probability >= spam_at:
-        action, reason = (
+        return _held("the automatic filter took too long, so a moderator will check it")
+    return FixedVerdict(NAME, verdict_for(score.probability, score.top_features, policy))
+
+
+def verdict_for(
+    probability: float, top_features: list[tuple[str, float]], policy: moderation.Policy
+) -> moderation.Verdict:
+    """The filter's verdict for a score. The score and the features that weighed most are
+    for moderators (``detail``); the reason, which the author reads too, says what happened
+    in plain words and names no weak signal (a link, the length) as if it were proof."""
+    features = ", ".join(f"{name} ({weight:+.2f})" for name, weight in top_features)
+    detail = f"filter score {probability:.2f}" + (f"; {features}" if features else "")
+    if probability >= policy.spam_threshold:
+        return moderation.Verdict(
+            NAME,
             moderation.Action.SPAM,
-            f"very likely spam (filter score {probability:.2f})",
+            "the automatic spam filter rated it as very likely spam",
+            detail=detail,
+            evidence=moderation.Evidence.STRONG,
         )
-    elif probability >= hold_at:
-        action, reason = moderation.Action.HOLD, f"may be spam (filter score {probability:.2f})"
-    else:
-        action, reason = moderation.Action.APPROVE, f"spam filter score {probability:.2f}"
-    return FixedVerdict(NAME, moderation.Verdict(NAME, action, reason, detail=detail))
+    if probability >= policy.spam_hold_threshold:
+        return moderation.Verdict(
+            NAME,
+            moderation.Action.HOLD,
+            "the automatic filter was not sure about it",
+            detail=detail,
+            evidence=moderation.Evidence.WEAK,
+        )
+    return moderation.Verdict(
+        NAME, moderation.Action.APPROVE, f"spam filter score {probability:.2f}", detail=detail
+    )

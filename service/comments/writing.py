@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -189,6 +190,7 @@ def _history(sql: Sql, site_id: int, lookups: Sequence[str], name: str) -> moder
         approved=by_status.get(CommentStatus.APPROVED, 0),
         rejected=by_status.get(CommentStatus.REJECTED, 0),
         spam=by_status.get(CommentStatus.SPAM, 0),
+        pending=by_status.get(CommentStatus.PENDING, 0),
     )
 
 
@@ -237,6 +239,20 @@ def _known_key(
         )
     ).first()
     return _replay(reader, vault, record, data, ctx) if record is not None else None
+
+
+def _without(history: moderation.AuthorHistory, status: str) -> moderation.AuthorHistory:
+    """``history`` without one comment of ``status``: an edited comment is not its own
+    history (a comment marked as spam must not count against itself when edited)."""
+    field = {
+        CommentStatus.APPROVED: "approved",
+        CommentStatus.REJECTED: "rejected",
+        CommentStatus.SPAM: "spam",
+        CommentStatus.PENDING: "pending",
+    }.get(CommentStatus(status))
+    if field is None:
+        return history
+    return dataclasses.replace(history, **{field: max(getattr(history, field) - 1, 0)})
 
 
 def _prepare(
@@ -609,11 +625,46 @@ def _remember(
     )
 
 
+# What the author reads when an automatic check asked to remove the comment but did not have
+# the evidence to (moderation.pipeline.combine): the comment is held, and a person decides
+# whether it is spam, so the author is not told it is.
+ASKED_FOR_REVIEW = "an automatic check asked for a moderator to read it first"
+
+
 def public_reason(decision: moderation.Decision) -> str:
+    """What the author is told, once, in plain words. The widget shows it after "held for
+    review:" or "not published:", so it is the reasons alone: for a removal the evidence for
+    it; for a hold every acting objection; without repeats, most severe first."""
     if decision.action is moderation.Action.APPROVE:
         return "published"
-    reasons = decision.reasons()
-    return reasons[0] if reasons else "held for review"
+    acting = [v for v in decision.acting if v.action is not moderation.Action.APPROVE]
+    held = decision.action is moderation.Action.HOLD
+    if not held:  # what asked for the removal, and what agreed with it (the evidence)
+        acting = [
+            v
+            for v in acting
+            if v.action.severity >= moderation.Action.SPAM.severity
+            or v.weight is not moderation.Evidence.WEAK
+        ]
+    ordered = sorted(acting, key=lambda v: -v.action.severity)
+    reasons = list(
+        dict.fromkeys(
+            ASKED_FOR_REVIEW
+            if held and v.action is not moderation.Action.HOLD
+            else _clause(v.reason)
+            for v in ordered
+        )
+    )
+    return "; ".join(reasons[:3]) or "a moderator will read it first"
+
+
+def _clause(reason: str) -> str:
+    """A reason as a clause: "Matched a blocked word" reads "matched a blocked word" after
+    "not published:". (Acronyms and names keep their capitals: only a capital followed by
+    a lower-case letter is lowered.)"""
+    if len(reason) > 1 and reason[0].isupper() and reason[1].islower():
+        return reason[0].lower() + reason[1:]
+    return reason
 
 
 def _own(session: Session, site: Site, comment_id: int, token: str | None) -> Comment:
@@ -679,8 +730,9 @@ def edit(
         ),
         moderation.Facts(
             now=ctx.now.timestamp(),
-            history=_history(
-                Sql(session), site.id or 0, [comment.email_lookup], comment.author_name
+            history=_without(
+                _history(Sql(session), site.id or 0, [comment.email_lookup], comment.author_name),
+                comment.status,
             ),
         ),
         policy,

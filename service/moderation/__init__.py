@@ -15,6 +15,7 @@ from .core import (
     AuthorHistory,
     Check,
     Decision,
+    Evidence,
     Facts,
     Mode,
     Submission,
@@ -25,7 +26,7 @@ from .limits import RateLimitExceeded, flag_verdict, rate_limit_verdict
 from .links import find_links
 from .matcher import Matcher, compile_matcher
 from .normalise import normalised_key
-from .pipeline import build_checks, moderate
+from .pipeline import build_checks, combine, moderate
 from .policy import DEFAULT_RATE_LIMITS, Policy, PolicyError, RateLimit
 from .presets import DEFAULT_SHORTENERS, SUSPECT_PRESETS
 from .registry import register
@@ -40,6 +41,7 @@ __all__ = [
     "AuthorHistory",
     "Check",
     "Decision",
+    "Evidence",
     "Facts",
     "Matcher",
     "Mode",
@@ -50,6 +52,7 @@ __all__ = [
     "Submission",
     "Verdict",
     "build_checks",
+    "combine",
     "compile_matcher",
     "find_links",
     "flag_verdict",

@@ -38,6 +38,26 @@ def strictest(actions: Iterable[Action]) -> Action:
     return max(actions, key=_SEVERITY.__getitem__, default=Action.APPROVE)
 
 
+class Evidence(StrEnum):
+    """How much a verdict weighs when the pipeline decides between SPAM/REJECT and HOLD.
+
+    * DECISIVE: acts alone. The site's own blocked lists and the hidden honeypot field
+      (people never see it, so only a script fills it in).
+    * STRONG: a real signal, but a judgement that can be wrong (the learned spam filter
+      scoring "very likely spam"; an author whose earlier comments a moderator removed).
+      A STRONG SPAM verdict stands only if a STRONG verdict from another check agrees.
+    * WEAK: worth a look, never a reason to bin a comment (typing speed, a missing form
+      token, how many links, premoderation). At most HOLD, and it corroborates nothing.
+
+    A verdict that does not say (``evidence=None``) weighs by its action: SPAM and REJECT
+    are DECISIVE (a rule the site wrote, such as a blocked domain), HOLD and APPROVE WEAK.
+    """
+
+    DECISIVE = "decisive"
+    STRONG = "strong"
+    WEAK = "weak"
+
+
 class Mode(StrEnum):
     """The site's base policy, applied before any content check."""
 
@@ -67,15 +87,18 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class AuthorHistory:
-    """Counts of this author's earlier comments on the site, by final status.
+    """Counts of this author's earlier comments on the site, by status.
 
     The service matches authors by keyed email hash AND name, never by email alone,
-    so that typing somebody else's email does not borrow their standing.
+    so that typing somebody else's email does not borrow their standing. The comment
+    being moderated is never among them (an edited comment does not count against itself).
+    ``pending`` only changes the wording ("first comment" or not), never the action.
     """
 
     approved: int = 0
     rejected: int = 0
     spam: int = 0
+    pending: int = 0
 
     @property
     def bad(self) -> int:
@@ -103,7 +126,11 @@ class Verdict:
     ``reason`` is plain words a reader or moderator understands, and may be shown to the
     author, so it never quotes the matched blocked term. ``detail`` is for moderators
     only (e.g. which term or domain matched); the service must not show it publicly.
-    ``dry_run`` verdicts are recorded but never influence the action.
+    ``dry_run`` verdicts are recorded but never influence the action. ``evidence`` says how
+    much the verdict weighs (see :class:`Evidence`; None: by its action).
+
+    A reason is a clause that reads after "held for review:" or "not published:" (the
+    widget adds those words), so it never says "held for review" itself.
     """
 
     check: str
@@ -111,9 +138,19 @@ class Verdict:
     reason: str
     dry_run: bool = False
     detail: str | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def weight(self) -> Evidence:
+        """The evidence this verdict counts as: the stated one, else by its action."""
+        if self.evidence is not None:
+            return self.evidence
+        if self.action.severity >= Action.SPAM.severity:
+            return Evidence.DECISIVE
+        return Evidence.WEAK
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-safe form; ``detail`` is omitted when empty."""
+        """JSON-safe form; ``detail`` and ``evidence`` are omitted when not set."""
         out: dict[str, object] = {
             "check": self.check,
             "action": self.action.value,
@@ -122,26 +159,40 @@ class Verdict:
         }
         if self.detail is not None:
             out["detail"] = self.detail
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.value
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> Verdict:
         """Inverse of :meth:`to_dict`; raises ValueError on a malformed record."""
         check, reason, dry_run = d.get("check"), d.get("reason"), d.get("dry_run", False)
-        detail = d.get("detail")
+        detail, evidence = d.get("detail"), d.get("evidence")
         if not isinstance(check, str) or not isinstance(reason, str):
             raise ValueError("a verdict needs text 'check' and 'reason'")
         if not isinstance(dry_run, bool) or not (detail is None or isinstance(detail, str)):
             raise ValueError("a verdict's 'dry_run' must be a boolean and 'detail' text")
-        return cls(check, Action(str(d.get("action"))), reason, dry_run, detail)
+        return cls(
+            check,
+            Action(str(d.get("action"))),
+            reason,
+            dry_run,
+            detail,
+            None if evidence is None else Evidence(str(evidence)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The outcome: the action taken and every verdict that led to it (for the audit trail)."""
+    """The outcome: the action taken and every verdict that led to it (for the audit trail).
+
+    ``held_instead_of`` is set when a verdict asked for SPAM or REJECT without the evidence
+    the pipeline needs for that (see ``pipeline.moderate``): the comment was held instead.
+    """
 
     action: Action
     verdicts: tuple[Verdict, ...]
+    held_instead_of: Action | None = None
 
     @property
     def acting(self) -> tuple[Verdict, ...]:
@@ -155,7 +206,13 @@ class Decision:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form for the audit trail."""
-        return {"action": self.action.value, "verdicts": [v.to_dict() for v in self.verdicts]}
+        out: dict[str, object] = {
+            "action": self.action.value,
+            "verdicts": [v.to_dict() for v in self.verdicts],
+        }
+        if self.held_instead_of is not None:
+            out["held_instead_of"] = self.held_instead_of.value
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> Decision:
@@ -169,7 +226,12 @@ class Decision:
             if not isinstance(item, Mapping):
                 raise ValueError("each verdict must be an object")
             verdicts.append(Verdict.from_dict(item))
-        return cls(Action(str(d.get("action"))), tuple(verdicts))
+        held = d.get("held_instead_of")
+        return cls(
+            Action(str(d.get("action"))),
+            tuple(verdicts),
+            None if held is None else Action(str(held)),
+        )
 
 
 class Check(Protocol):

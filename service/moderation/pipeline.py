@@ -2,7 +2,9 @@
 
 Rules that hold whatever the checks do:
 * every verdict is kept, in run order, for the audit trail;
-* the strictest acting verdict wins (APPROVE when none objects);
+* the strictest acting verdict wins (APPROVE when none objects), except that SPAM and
+  REJECT, which take a comment away without a person seeing it, need strong and
+  independent evidence (``combine``); without it the comment is held for review;
 * dry-run verdicts are recorded with ``dry_run=True`` and never change the action;
 * a check that raises or returns garbage yields HOLD, never APPROVE and never REJECT:
   a broken rule must neither publish spam nor silently destroy a real comment.
@@ -14,7 +16,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from . import registry
-from .core import Action, Check, Decision, Facts, Submission, Verdict, strictest
+from .core import Action, Check, Decision, Evidence, Facts, Submission, Verdict, strictest
 from .policy import Policy
 
 
@@ -40,14 +42,44 @@ def _run(check: Check, submission: Submission, facts: Facts, dry_run: bool) -> V
         verdict = Verdict(
             name,
             Action.HOLD,
-            f"check {name} failed; sent to the queue",
+            f"the automatic check {name!r} could not run, so a moderator will read it",
             detail=type(exc).__name__,
+            evidence=Evidence.WEAK,
         )
     if verdict is None:
         return None
     if dry_run and not verdict.dry_run:
         verdict = dataclasses.replace(verdict, dry_run=True)
     return verdict
+
+
+def combine(verdicts: Sequence[Verdict]) -> tuple[Action, Action | None]:
+    """The action for these acting verdicts, and the stricter action that was asked for but
+    not taken (None when every verdict got its way).
+
+    A comment is removed without a person (SPAM or REJECT) only when
+    * a DECISIVE verdict says so (the site's blocked lists, the hidden honeypot field), or
+    * a STRONG verdict says so and a STRONG verdict of another check agrees that something
+      is wrong (HOLD or stricter): e.g. the spam filter's "very likely spam" and an author
+      whose earlier comments a moderator removed.
+    Any other SPAM or REJECT is held for review instead; WEAK verdicts (typing speed, link
+    count, premoderation) never count towards removal, whatever action they name.
+    """
+    wanted = strictest(v.action for v in verdicts)
+    if wanted.severity < Action.SPAM.severity:
+        return wanted, None
+    decisive = [v.action for v in verdicts if v.weight is Evidence.DECISIVE]
+    strong = [
+        v for v in verdicts if v.weight is not Evidence.WEAK and v.action is not Action.APPROVE
+    ]
+    corroborated = [
+        v.action
+        for v in strong
+        if v.action.severity >= Action.SPAM.severity
+        and any(other.check != v.check for other in strong)
+    ]
+    taken = strictest([Action.HOLD, *decisive, *corroborated])
+    return taken, (wanted if taken is not wanted else None)
 
 
 def moderate(
@@ -69,5 +101,5 @@ def moderate(
         verdict = _run(check, submission, facts, dry)
         if verdict is not None:
             verdicts.append(verdict)
-    action = strictest(v.action for v in verdicts if not v.dry_run)
-    return Decision(action, tuple(verdicts))
+    action, held_instead_of = combine([v for v in verdicts if not v.dry_run])
+    return Decision(action, tuple(verdicts), held_instead_of)

@@ -78,11 +78,23 @@ class CommentForModerator(SQLModel):
     avatar: str
     created_at: datetime
     edited_at: datetime | None
+    # Which review queue the comment is in: "pending", "spam" (the spam folder), "flagged"
+    # (published, reported by readers), or None (decided and published).
+    queue: str | None = None
+
+
+class QueueCounts(SQLModel):
+    """How many comments wait in each queue of the site, whatever the listing shows."""
+
+    pending: int
+    spam: int
+    flagged: int
 
 
 class QueuePage(SQLModel):
     items: list[CommentForModerator]
     next_cursor: str | None
+    counts: QueueCounts
 
 
 class BulkResult(SQLModel):

@@ -23,22 +23,29 @@ from service.review.policy import ModelReset, PolicyChange, PolicyTrial, PolicyV
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
-SiteQuery = Annotated[str, Query(min_length=1, max_length=64)]
+# Optional: a moderator of exactly one site need not name it.
+SiteQuery = Annotated[str | None, Query(min_length=1, max_length=64)]
 
 
 @router.get("/comments")
 def review_queue(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery,
-    status: CommentStatus | None = CommentStatus.PENDING,
+    site: SiteQuery = None,
+    status: CommentStatus | None = None,
     thread: Annotated[str | None, Query(max_length=512)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     flagged: bool = False,
 ) -> QueuePage:
-    """Comments of one of your sites, by status (pending by default), each with its reasons.
-    ``flagged=true`` lists the comments readers reported often enough to need a look."""
+    """Comments of one of your sites, each with its reasons and ``queue``, and ``counts``:
+    how many are pending, in the spam folder and flagged by readers.
+
+    Without ``status``: the review queue, pending comments (oldest first) then the spam
+    folder (newest first); approving one from the spam folder publishes it and teaches the
+    site's spam filter. ``status=...`` lists one status; ``flagged=true`` the comments
+    readers reported often enough to need a look. ``site`` may be left out by a moderator
+    of one site."""
     return service.queue(
         session,
         moderator,
@@ -94,7 +101,7 @@ def reveal_email(
 def events(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery,
+    site: SiteQuery = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:

@@ -4,13 +4,16 @@ and written to the event log in the same transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from service.comments import cursor as cursors
 from service.comments.models import Comment, CommentStatus, Thread
 from service.comments.status import change_status
-from service.errors import Forbidden, NotFound
+from service.errors import Forbidden, Invalid, NotFound
 from service.moderators.service import Principal
 from service.privacy.crypto import Sealed, Vault
 from service.privacy.models import AccessActor, AccessKind
@@ -22,6 +25,7 @@ from service.review.inputs import (
     CommentForModerator,
     DecisionAction,
     DecisionRequest,
+    QueueCounts,
     QueuePage,
     RevealedEmail,
     RevealRequest,
@@ -37,7 +41,19 @@ ACTION_STATUS = {
 }
 
 
-def site_for(session: Session, principal: Principal, slug: str) -> Site:
+def site_for(session: Session, principal: Principal, slug: str | None) -> Site:
+    """The site ``slug`` if the moderator may act on it. Without a slug, the moderator's only
+    site; a moderator of several sites must say which (422 naming them)."""
+    if slug is None:
+        sites = list(
+            session.exec(
+                select(Site).where(col(Site.id).in_(principal.site_ids)).order_by(col(Site.slug))
+            ).all()
+        )
+        if len(sites) == 1:
+            return sites[0]
+        names = ", ".join(s.slug for s in sites[:20])
+        raise Invalid("site", f"say which site with ?site=SLUG (you moderate {names})")
     site = session.exec(select(Site).where(Site.slug == slug)).first()
     if site is None or site.id not in principal.site_ids:
         raise NotFound(f"no site {slug!r}")  # the same answer whether it exists or not
@@ -74,7 +90,16 @@ def _view(comment: Comment, site_slug: str, thread_key: str) -> CommentForModera
         avatar=comment.avatar,
         created_at=comment.created_at,
         edited_at=comment.edited_at,
+        queue=_queue_of(comment),
     )
+
+
+def _queue_of(comment: Comment) -> str | None:
+    if comment.status in (CommentStatus.PENDING, CommentStatus.SPAM):
+        return comment.status
+    if comment.review_requested and comment.status == CommentStatus.APPROVED:
+        return "flagged"
+    return None
 
 
 def _views(session: Session, comments: list[Comment]) -> list[CommentForModerator]:
@@ -91,37 +116,120 @@ def queue(
     session: Session,
     principal: Principal,
     *,
-    site_slug: str,
+    site_slug: str | None,
     status: CommentStatus | None,
     thread_key: str | None,
     cursor: str | None,
     limit: int,
     flagged: bool = False,
 ) -> QueuePage:
+    """One page of a site's comments, with the size of every queue beside it.
+
+    Without ``status`` or ``flagged`` this is the review queue: the pending comments (oldest
+    first: first come, first reviewed), then the spam folder (newest first), so what the
+    automatic moderation binned is in front of a person too and can be released. The
+    cursor says which of the two it stopped in.
+    """
     site = site_for(session, principal, site_slug)
-    query = select(Comment).where(Comment.site_id == site.id)
-    if flagged:
-        query = query.where(col(Comment.review_requested).is_(True))
-    if status is not None and not flagged:  # reported comments are published ones
-        query = query.where(Comment.status == status.value)
+    assert site.id is not None
+    thread_id: int | None = None
     if thread_key is not None:
-        thread_id = session.exec(
+        found = session.exec(
             select(Thread.id).where(Thread.site_id == site.id, Thread.key == thread_key)
         ).first()
-        query = query.where(Comment.thread_id == (thread_id or -1))
-    # The pending queue reads oldest first (first come, first reviewed); other lists newest first.
-    oldest_first = status is CommentStatus.PENDING or flagged
+        thread_id = found or -1
+    if status is None and not flagged:
+        rows, next_cursor = _review_queue(session, site.id, thread_id, cursor, limit)
+    else:
+        query = select(Comment).where(Comment.site_id == site.id)
+        if flagged:
+            query = query.where(col(Comment.review_requested).is_(True))
+        if status is not None and not flagged:  # reported comments are published ones
+            query = query.where(Comment.status == status.value)
+        if thread_id is not None:
+            query = query.where(Comment.thread_id == thread_id)
+        # The pending queue reads oldest first; other lists newest first.
+        oldest_first = status is CommentStatus.PENDING or flagged
+        rows, next_cursor = _page(session, query, cursor, limit, oldest_first=oldest_first)
+    return QueuePage(
+        items=_views(session, rows), next_cursor=next_cursor, counts=queue_counts(session, site.id)
+    )
+
+
+def _page(
+    session: Session, query: Any, cursor: str | None, limit: int, *, oldest_first: bool
+) -> tuple[list[Comment], str | None]:
     if cursor:
         (edge,) = cursors.decode(cursor, (int,))
         query = query.where(col(Comment.id) > edge if oldest_first else col(Comment.id) < edge)
     query = query.order_by(col(Comment.id) if oldest_first else col(Comment.id).desc())
     rows = list(session.exec(query.limit(limit + 1)).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        assert rows[-1].id is not None
-        next_cursor = cursors.encode(rows[-1].id)
-    return QueuePage(items=_views(session, rows), next_cursor=next_cursor)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    assert rows[-1].id is not None
+    return rows, cursors.encode(rows[-1].id)
+
+
+_REVIEW_QUEUES = (CommentStatus.PENDING, CommentStatus.SPAM)
+
+
+def _review_queue(
+    session: Session, site_id: int, thread_id: int | None, cursor: str | None, limit: int
+) -> tuple[list[Comment], str | None]:
+    """Pending then spam; the cursor is (queue number, last id) and each part is a keyset
+    page on the (site_id, status, id) index."""
+    part, edge = 0, None
+    if cursor:
+        decoded = cursors.decode(cursor, (int, int))
+        part, edge = int(decoded[0]), int(decoded[1])
+        if part not in (0, 1):
+            raise Invalid("cursor", "is not a cursor this server issued")
+    rows: list[Comment] = []
+    while part < len(_REVIEW_QUEUES) and len(rows) <= limit:
+        status = _REVIEW_QUEUES[part]
+        oldest_first = status is CommentStatus.PENDING
+        query = select(Comment).where(Comment.site_id == site_id, Comment.status == status.value)
+        if thread_id is not None:
+            query = query.where(Comment.thread_id == thread_id)
+        if edge is not None:
+            query = query.where(col(Comment.id) > edge if oldest_first else col(Comment.id) < edge)
+        query = query.order_by(col(Comment.id) if oldest_first else col(Comment.id).desc())
+        rows.extend(session.exec(query.limit(limit + 1 - len(rows))).all())
+        part, edge = part + 1, None
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    assert last.id is not None
+    return rows, cursors.encode(_REVIEW_QUEUES.index(CommentStatus(last.status)), last.id)
+
+
+def queue_counts(session: Session, site_id: int) -> QueueCounts:
+    """Comments waiting in each queue: pending, spam (the spam folder), flagged (published
+    and reported often enough to need a look). Counted on the (site_id, status, id) index."""
+    by_status = dict(
+        session.execute(
+            sa_select(col(Comment.status), func.count())
+            .where(
+                col(Comment.site_id) == site_id,
+                col(Comment.status).in_([s.value for s in _REVIEW_QUEUES]),
+            )
+            .group_by(col(Comment.status))
+        ).all()
+    )
+    flagged = session.execute(
+        sa_select(func.count()).where(
+            col(Comment.site_id) == site_id,
+            col(Comment.status) == CommentStatus.APPROVED.value,
+            col(Comment.review_requested).is_(True),
+        )
+    ).scalar_one()
+    return QueueCounts(
+        pending=int(by_status.get(CommentStatus.PENDING.value, 0)),
+        spam=int(by_status.get(CommentStatus.SPAM.value, 0)),
+        flagged=int(flagged),
+    )
 
 
 # What each decision teaches the site's spam filter (None: nothing about spam; an earlier
@@ -155,9 +263,14 @@ def _decide_one(
     new_status = ACTION_STATUS[request.action]
     old = change_status(session, comment, new_status, reason=request.reason, at=now)
     comment.review_requested = False  # a moderator has looked
+    # ``action`` is the decision in force (the moderator's); what the automatic moderation
+    # decided first stays beside it, with its verdicts, for the audit trail.
+    automatic = comment.moderation.get("automatic_action", comment.moderation.get("action"))
     comment.moderation = {
         **comment.moderation,
         "actor": "moderator",
+        "action": request.action.value,
+        "automatic_action": automatic,
         "category": request.category or request.action.value,
     }
     append_event(
@@ -275,7 +388,12 @@ def reveal_email(
 
 
 def list_events(
-    session: Session, principal: Principal, *, site_slug: str, cursor: str | None, limit: int
+    session: Session,
+    principal: Principal,
+    *,
+    site_slug: str | None,
+    cursor: str | None,
+    limit: int,
 ) -> tuple[list[EventPublic], str | None]:
     site = site_for(session, principal, site_slug)
     query = select(ModerationEvent).where(ModerationEvent.site_id == site.id)

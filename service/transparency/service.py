@@ -18,12 +18,27 @@ from service.transparency.models import MonthReport, RemovedCounts, Transparency
 
 REMOVED = {"rejected", "spam", "deleted"}
 
+# Removal reasons by the rule that decided, named for what it found (the check that found it
+# is not always the reason: the honeypot check also judged form timing until it stopped
+# binning anyone for it).
+REASONS = {
+    "honeypot": "a hidden form field that people never see was filled in",
+    "form_timing": "sent faster than the automatic moderation then allowed (records from "
+    "before timing became a reason to hold a comment, never to remove it)",
+    "blocked_link": "linked to a site, or gave a website, on the site's blocked list",
+    "blocked_word": "contained a word on the site's blocked list",
+    "spam_filter": "the learned spam filter, with an independent signal agreeing (older "
+    "records: the filter alone)",
+}
+
 DEFINITIONS = {
     "received": "comments submitted (each is checked by the automatic moderation first)",
     "published": "comments that became visible, automatically or after review",
     "held": "comments put in the review queue instead of being published",
     "removed": "comments rejected, marked as spam or deleted by the automatic moderation "
-    "(automatic) or by a moderator (human), by reason category",
+    "(automatic) or by a moderator (human), by reason category (automatic reasons: "
+    + "; ".join(f"{key}: {text}" for key, text in REASONS.items())
+    + "; human reasons: the moderator's category)",
     "deleted_by_author": "comments their authors deleted",
     "erased_on_request": "comments whose personal data was erased at the author's request",
     "personal_data_access": "times someone looked at a commenter's email or IP address or "
@@ -47,14 +62,33 @@ def _months_back(now: datetime, count: int) -> list[str]:
     return list(reversed(out))
 
 
+_BY_CHECK = {"links": "blocked_link", "words": "blocked_word"}
+
+
+def _category(verdict: dict[str, Any]) -> str | None:
+    check = verdict.get("check")
+    if not isinstance(check, str) or not check:
+        return None
+    if check == "honeypot":
+        # Older records: the honeypot check also removed comments for typing speed.
+        reason = verdict.get("reason")
+        hidden = isinstance(reason, str) and "hidden form field" in reason
+        return "honeypot" if hidden else "form_timing"
+    return _BY_CHECK.get(check, check)
+
+
 def _automatic_reason(details: dict[str, Any], action: str) -> str:
-    """The rule that decided: the first verdict whose action is the decision's."""
+    """The rule that decided: the first acting verdict whose action is the decision's."""
     decided = action.removeprefix("auto_")
     for verdict in details.get("verdicts") or []:
-        if isinstance(verdict, dict) and verdict.get("action") == decided:
-            check = verdict.get("check")
-            if isinstance(check, str) and check:
-                return check
+        if (
+            isinstance(verdict, dict)
+            and verdict.get("action") == decided
+            and not verdict.get("dry_run")
+        ):
+            category = _category(verdict)
+            if category:
+                return category
     return decided
 
 

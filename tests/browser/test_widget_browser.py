@@ -75,7 +75,7 @@ def test_post_pending_then_approved_after_reload(page: Page, margin: Margin) -> 
     page.wait_for_timeout(3200)
     w.get_by_role("button", name="Post Comment").click()
     expect(outcome(w)).to_contain_text("held for review")
-    expect(outcome(w)).to_contain_text("first comment from this author")
+    expect(outcome(w)).to_contain_text("first comment from each name and email")
     mine = w.locator(".m-own-list .m-c")
     expect(mine).to_have_count(1)
     expect(mine.locator(".m-badge")).to_have_text("Awaiting moderation")

@@ -9,6 +9,7 @@ import pytest
 from service.moderation import (
     Action,
     Decision,
+    Evidence,
     Facts,
     Mode,
     Policy,
@@ -60,10 +61,16 @@ def test_actions_are_ordered_by_severity_not_alphabet() -> None:
     [
         (Mode.PUBLISH, 0, 0, Action.APPROVE, None),
         (Mode.PUBLISH, 5, 1, Action.HOLD, "rejected or marked as spam"),
-        (Mode.PREMODERATE_ALL, 9, 0, Action.HOLD, "every comment on this site is reviewed"),
-        (Mode.PREMODERATE_FIRST, 0, 0, Action.HOLD, "first comment from this author"),
+        (Mode.PREMODERATE_ALL, 9, 0, Action.HOLD, "a moderator reads every comment on this site"),
+        (Mode.PREMODERATE_FIRST, 0, 0, Action.HOLD, "the first comment from each name and email"),
         (Mode.PREMODERATE_FIRST, 1, 0, Action.APPROVE, None),
-        (Mode.PREMODERATE_FIRST, 3, 1, Action.HOLD, "1 earlier comment rejected"),
+        (
+            Mode.PREMODERATE_FIRST,
+            3,
+            1,
+            Action.HOLD,
+            "1 earlier comment from this name and email was rejected",
+        ),
     ],
 )
 def test_base_modes_and_trust(
@@ -81,7 +88,8 @@ def test_trust_threshold_is_configurable() -> None:
     held = moderate(sub(), facts(approved=2), policy)
     assert held.action is Action.HOLD
     assert held.reasons() == [
-        "this author has 2 approved comments; comments appear without review after 3"
+        "this name and email has 2 approved comments; comments appear without review once 3"
+        " have been approved"
     ]
     trusted = moderate(sub(), facts(approved=3), policy)
     assert trusted.action is Action.APPROVE
@@ -91,11 +99,12 @@ def test_trust_threshold_is_configurable() -> None:
 def test_strictest_acting_verdict_wins_and_every_verdict_is_kept() -> None:
     policy = open_policy(mode="premoderate_all")
     decision = moderate(sub(), facts(), policy, [Fixed(Action.SPAM), Fixed(Action.APPROVE, "ok")])
-    assert decision.action is Action.SPAM
+    assert decision.action is Action.SPAM  # a verdict that does not say is decisive
+    assert decision.held_instead_of is None
     assert [v.check for v in decision.verdicts] == ["mode", "fixed", "ok"]
     assert decision.reasons() == [
         "fixed spam",
-        "every comment on this site is reviewed first",
+        "a moderator reads every comment on this site before it appears",
         "fixed approve",
     ]
 
@@ -108,7 +117,11 @@ def test_a_failing_check_holds_never_approves_never_rejects(broken: object, mode
     failed = decision.verdicts[-1]
     name = broken.name  # type: ignore[attr-defined]
     assert failed == Verdict(
-        name, Action.HOLD, f"check {name} failed; sent to the queue", detail=failed.detail
+        name,
+        Action.HOLD,
+        f"the automatic check {name!r} could not run, so a moderator will read it",
+        detail=failed.detail,
+        evidence=Evidence.WEAK,
     )
     assert "secret" not in str(decision.to_dict())
 

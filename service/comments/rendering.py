@@ -2,9 +2,20 @@
 
 markdown-it-py renders with raw HTML off; nh3 (ammonia) then keeps only an allowlist. Nothing
 transforms the HTML after the sanitiser, so no later step can reopen what it closed.
+
+Caps (issue 19): markdown-it-py is pure Python and some inputs cost it far more than their
+length: every "[" scans ahead for its "]" ("[" * 10000 took 0.7 s), an unclosed "[a](" scans
+its destination to the next space from every "[" ("[a](" * 2500: 0.4 s), long runs of
+emphasis or entity openers cost 50-100 ms. A body with more of these characters than any
+ordinary comment needs (``MAX_BRACKETS``, ``MAX_MARKUP``) is shown as plain text instead:
+escaped, paragraphs and line breaks kept, no Markdown. That is linear and cheap, and the
+text stays readable; only its formatting is lost.
 """
 
 from __future__ import annotations
+
+import html
+from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
@@ -55,5 +66,46 @@ _sanitiser = nh3.Cleaner(
 )
 
 
+# At most this many "[" (each may open a link label that is scanned to its end) ...
+MAX_BRACKETS = 100
+# ... and this many characters that open or close an inline construct, in one body.
+MAX_MARKUP = 1000
+_MARKUP = "*_~`<&!\\[]"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A body's HTML and whether a cap sent it through the plain-text path."""
+
+    html: str
+    plain: bool
+
+
+def over_caps(body: str) -> bool:
+    """True when ``body`` has more Markdown-active characters than the caps allow. A few
+    C-speed counts: 10,000 characters cost microseconds."""
+    if body.count("[") > MAX_BRACKETS:
+        return True
+    return sum(body.count(ch) for ch in _MARKUP) > MAX_MARKUP
+
+
+def plain_html(body: str) -> str:
+    """``body`` as escaped text: blank lines separate paragraphs, other newlines break
+    lines. No Markdown at all, so its cost is a few string operations."""
+    paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n")]
+    return "\n".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>\n") + "</p>"
+        for p in paragraphs
+        if p
+    )
+
+
+def render_bounded(body: str) -> Rendered:
+    """The HTML of ``body``: Markdown when within the caps, plain text otherwise."""
+    if over_caps(body):
+        return Rendered(_sanitiser.clean(plain_html(body)).strip(), plain=True)
+    return Rendered(_sanitiser.clean(_markdown.render(body)).strip(), plain=False)
+
+
 def render(body: str) -> str:
-    return _sanitiser.clean(_markdown.render(body)).strip()
+    return render_bounded(body).html

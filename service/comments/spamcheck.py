@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -54,11 +55,16 @@ def assess(
     website: str | None,
     budget_seconds: float,
     session: Session | Sql | None = None,
+    deadline: Callable[[], bool] | None = None,
 ) -> FixedVerdict:
     """The filter's verdict. ``session``: a read session to sync the site's model on (the
-    request's own, which saves opening another); a new one otherwise."""
+    request's own, which saves opening another); a new one otherwise. ``deadline``: answers
+    True once the comment's time is up (service.comments.screening.Deadline); when it has
+    already, the filter does not run and the comment is held with the plain reason."""
     if learner is None:
         return FixedVerdict(NAME, None)
+    if deadline is not None and deadline():
+        return _held(moderation.OVER_BUDGET_REASON)
     # CPU time of this thread, not wall time: a busy server waiting for its turn is not a
     # slow filter, and must not hold every comment.
     started = time.thread_time()
@@ -73,7 +79,7 @@ def assess(
         return _held("the spam filter could not check this comment; held for a moderator")
     spent = time.thread_time() - started
     CLASSIFIER_SECONDS.observe(spent)
-    if spent > budget_seconds:
+    if spent > budget_seconds or (deadline is not None and deadline()):
         log.warning("spam filter over its time budget")
         return _held("the spam filter took too long; held for a moderator")
     probability = score.probability

@@ -22,7 +22,7 @@ from service.db import Database
 from service.review.learning import SpamLearner
 
 SITE_ID = 1
-BLOCKED = tuple(f"blockedword{i}" for i in range(1000)) + ("spam", "casino", "viagra")
+BLOCKED = (*(f"blockedword{i}" for i in range(1000)), "spam", "casino", "viagra")
 
 
 def site_policy() -> moderation.Policy:

@@ -2,9 +2,22 @@
 
 markdown-it-py renders with raw HTML off; nh3 (ammonia) then keeps only an allowlist. Nothing
 transforms the HTML after the sanitiser, so no later step can reopen what it closed.
+
+Caps (issue 19): markdown-it-py is pure Python and some inputs cost it far more than their
+length: every "[" scans ahead for its "]" ("[" * 10000 took 0.7 s), an unclosed "[a](" scans
+its destination to the next space from every "[" ("[a](" * 2500: 0.4 s), emphasis pairing
+grows faster than the delimiters, and every punctuation character or line costs a turn of
+every rule (10,000 "}" or 5,000 lines: 0.1-0.3 s). A body past any cap below (brackets,
+emphasis delimiters, punctuation, lines, link destinations scanned) is shown as plain text
+instead: escaped, paragraphs and line breaks kept, no Markdown. That is linear and cheap,
+and the text stays readable; only its formatting is lost. Ordinary comments, even of
+10,000 characters, stay far below every cap.
 """
 
 from __future__ import annotations
+
+import html
+from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
@@ -58,5 +71,70 @@ _sanitiser = nh3.Cleaner(
 )
 
 
+# Caps, from measurements (bench/hostile.py): past them markdown-it-py costs more than an
+# ordinary 10,000-character comment. At most this many "[" (each may open a link label that
+# is scanned to its end, and a "[x](" destination scanned to the next space) ...
+MAX_BRACKETS = 100
+# ... this many emphasis delimiters (their pairing grows faster than their count) ...
+MAX_EMPHASIS = 200
+_EMPHASIS = "*_~"
+# ... this many characters that stop markdown-it's plain-text scan (each one costs a turn
+# of every inline rule: its own terminator list, less the newline) ...
+MAX_MARKUP = 1500
+_MARKUP = ":={\\!%#`<*}]+-@&~^_$[>"
+# ... this many lines (each line of a paragraph asks every block rule, a list item more) ...
+MAX_LINES = 200
+# ... and this many characters of link destinations scanned, counted as each "](" times the
+# longest run without whitespace (a destination is scanned to the next space, character by
+# character: 100 "[a](" before 9,600 letters without a space cost 0.3 s).
+MAX_DESTINATION_SCAN = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A body's HTML and whether a cap sent it through the plain-text path."""
+
+    html: str
+    plain: bool
+
+
+def over_caps(body: str) -> bool:
+    """True when ``body`` has more Markdown-active characters or lines than the caps allow.
+    A few C-speed counts: 10,000 characters cost microseconds."""
+    if body.count("[") > MAX_BRACKETS or body.count("\n") >= MAX_LINES:
+        return True
+    if sum(body.count(ch) for ch in _EMPHASIS) > MAX_EMPHASIS:
+        return True
+    if sum(body.count(ch) for ch in _MARKUP) > MAX_MARKUP:
+        return True
+    openers = body.count("](")
+    return bool(openers) and openers * max(map(len, body.split()), default=0) > (
+        MAX_DESTINATION_SCAN
+    )
+
+
+def plain_html(body: str) -> str:
+    """``body`` as escaped text: blank lines separate paragraphs, other newlines break
+    lines. No Markdown at all, so its cost is a few string operations."""
+    paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n")]
+    return "\n".join(
+        "<p>" + html.escape(p, quote=False).replace("\n", "<br>\n") + "</p>"
+        for p in paragraphs
+        if p
+    )
+
+
+def plain_text(body: str) -> str:
+    """The sanitised HTML of ``body`` shown as plain text (``plain_html``)."""
+    return _sanitiser.clean(plain_html(body)).strip()
+
+
+def render_bounded(body: str) -> Rendered:
+    """The HTML of ``body``: Markdown when within the caps, plain text otherwise."""
+    if over_caps(body):
+        return Rendered(plain_text(body), plain=True)
+    return Rendered(_sanitiser.clean(_markdown.render(body)).strip(), plain=False)
+
+
 def render(body: str) -> str:
-    return _sanitiser.clean(_markdown.render(body)).strip()
+    return render_bounded(body).html

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -63,11 +64,16 @@ def assess(
     website: str | None,
     budget_seconds: float,
     session: Session | Sql | None = None,
+    deadline: Callable[[], bool] | None = None,
 ) -> FixedVerdict:
     """The filter's verdict. ``session``: a read session to sync the site's model on (the
-    request's own, which saves opening another); a new one otherwise."""
+    request's own, which saves opening another); a new one otherwise. ``deadline``: answers
+    True once the comment's time is up (service.comments.screening.Deadline); when it has
+    already, the filter does not run and the comment is held with the plain reason."""
     if learner is None:
         return FixedVerdict(NAME, None)
+    if deadline is not None and deadline():
+        return _held(moderation.OVER_BUDGET_REASON)
     # CPU time of this thread, not wall time: a busy server waiting for its turn is not a
     # slow filter, and must not hold every comment.
     started = time.thread_time()
@@ -82,7 +88,7 @@ def assess(
         return _held("the automatic filter could not check it, so a moderator will")
     spent = time.thread_time() - started
     CLASSIFIER_SECONDS.observe(spent)
-    if spent > budget_seconds:
+    if spent > budget_seconds or (deadline is not None and deadline()):
         log.warning("spam filter over its time budget")
         return _held("the automatic filter took too long, so a moderator will check it")
     return FixedVerdict(NAME, verdict_for(score.probability, score.top_features, policy))

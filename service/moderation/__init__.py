@@ -11,15 +11,20 @@ from . import checks as _checks
 from . import links as _links
 from . import words as _words
 from .core import (
+    BUDGET_CHECK,
+    OVER_BUDGET_REASON,
     Action,
     AuthorHistory,
+    Budget,
     Check,
     Decision,
     Evidence,
     Facts,
     Mode,
+    OutOfTime,
     Submission,
     Verdict,
+    over_budget,
     strictest,
 )
 from .limits import RateLimitExceeded, flag_verdict, rate_limit_verdict
@@ -34,17 +39,21 @@ from .registry import register
 del _checks, _links, _words
 
 __all__ = [
+    "BUDGET_CHECK",
     "DEFAULT_RATE_LIMITS",
     "DEFAULT_SHORTENERS",
+    "OVER_BUDGET_REASON",
     "SUSPECT_PRESETS",
     "Action",
     "AuthorHistory",
+    "Budget",
     "Check",
     "Decision",
     "Evidence",
     "Facts",
     "Matcher",
     "Mode",
+    "OutOfTime",
     "Policy",
     "PolicyError",
     "RateLimit",
@@ -58,6 +67,7 @@ __all__ = [
     "flag_verdict",
     "moderate",
     "normalised_key",
+    "over_budget",
     "rate_limit_verdict",
     "register",
     "strictest",

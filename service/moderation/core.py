@@ -6,7 +6,7 @@ modified text, so the caller can log, store and replay decisions safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -106,17 +106,55 @@ class AuthorHistory:
         return self.rejected + self.spam
 
 
+# Answers True once the caller's time for this comment is up. The core never reads a clock:
+# the caller's callable does (service.comments.screening.Deadline), and the core only asks
+# it, between checks and every few thousand characters inside long loops (issue 19).
+Budget = Callable[[], bool]
+
+# The check name and the plain reason of the HOLD that a spent budget or a stage cap gives.
+BUDGET_CHECK = "budget"
+OVER_BUDGET_REASON = "too long to check automatically; a moderator will review it"
+
+
+class OutOfTime(Exception):
+    """Raised inside a check when ``Facts.budget`` says time is up; the pipeline turns it
+    into a HOLD with ``OVER_BUDGET_REASON`` and runs no further check."""
+
+
+# Long Python loops ask the budget once per this many steps (characters, matches): often
+# enough to stop within a millisecond or two, rarely enough to cost nothing measurable.
+BUDGET_STRIDE = 2048
+
+
+def ask_budget(budget: Budget | None) -> None:
+    """Raise OutOfTime when ``budget`` says time is up (None: never)."""
+    if budget is not None and budget():
+        raise OutOfTime
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the core needs from the outside world, supplied by the caller.
 
     ``now`` is unix seconds from the caller's clock: the core never reads a clock.
     ``extra`` is room for future facts (e.g. a classifier score) without an API change.
+    ``budget``: see ``Budget``; None means no limit.
     """
 
     now: float
     history: AuthorHistory = AuthorHistory()
     extra: Mapping[str, object] = field(default_factory=dict)
+    budget: Budget | None = None
+
+    def check_time(self) -> None:
+        """Raise OutOfTime when the caller's budget is spent."""
+        ask_budget(self.budget)
+
+
+def over_budget(detail: str | None = None) -> Verdict:
+    """The HOLD for a comment whose checks were stopped by the budget or a cap: a person
+    decides, never the machine (not SPAM, not REJECT, not dropped)."""
+    return Verdict(BUDGET_CHECK, Action.HOLD, OVER_BUDGET_REASON, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
-from .core import Action, Facts, Submission, Verdict
+from .core import Action, Budget, Facts, OutOfTime, Submission, Verdict
 from .normalise import fold
 from .policy import Policy
 from .registry import register
@@ -29,23 +30,80 @@ COMMON_TLDS = (  # noqa: SIM905 - a word list reads better than 90 quoted string
 ).split()
 
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_PATH = r"(?:[/?#][^\s<>\"'()\[\]]*)?"
-_LINK_RE = re.compile(
-    r"\[[^\]\n]{0,500}\]\(\s*(?P<md>[^)\s]+)[^)]*\)"  # Markdown [text](url)
-    r"|<(?P<auto>[a-z][a-z0-9+.-]*:[^>\s]+)>"  # autolink <http://...>
-    r"|\b(?P<scheme>[a-z][a-z0-9+.-]*://[^\s<>\"'\]\[)(]+)"  # http://..., ftp://...
+_PATH = r"(?:[/?#][^\s<>\"'()\[\]]*+)?"
+# Every pattern here runs on a comment body, so each is linear-time (issue 19): possessive
+# quantifiers (``*+``, ``++``) where the next token can never match what the loop ate, so
+# nothing backtracks; a bounded scheme name, so a start scans at most 32 characters ahead;
+# an autolink body without "<" (as in CommonMark), so a failed start stops at the next
+# one. The Markdown form is found by its own pattern (``_MD_RE``), searched only up to
+# the last ")" of the text: every failed start then finds a ")" ahead and stops there,
+# where ``"[a](" * 2500`` used to rescan the rest of the text from every "[".
+_MD = r"\[[^\]\n]{0,500}+\]\(\s*+(?P<md>[^)\s]++)[^)]*+\)"  # Markdown [text](url)
+_OTHER = (
+    r"<(?P<auto>[a-z][a-z0-9+.-]*+:[^<>\s]++)>"  # autolink <http://...>
+    r"|\b(?P<scheme>[a-z][a-z0-9+.-]{0,31}+://[^\s<>\"'\]\[)(]++)"  # http://..., ftp://...
     r"|\b(?P<www>www\d?\.(?:" + _LABEL + r"\.)*" + _LABEL + _PATH + r")"
-    r"|(?<![\w@.-])(?P<bare>(?:" + _LABEL + r"\.)+(?:" + "|".join(COMMON_TLDS) + r")\b"
+    # A bare name's TLD must be its last label (or the lookahead after it fails), so the
+    # loop takes a label only while two more follow, and the TLD list is tried once per
+    # name instead of once per label ("a." * 5000 tried it 5,000 times).
+    r"|(?<![\w@.-])(?P<bare>(?:"
+    + _LABEL
+    + r"\.(?="
+    + _LABEL
+    + r"\."
+    + _LABEL
+    + r"))*+"
+    + _LABEL
+    + r"\.(?:"
+    + "|".join(COMMON_TLDS)
+    + r")\b"
     r"(?![\w-]|\.[^\W_])" + _PATH + r")"
 )
+_MD_RE = re.compile(_MD)
+_OTHER_RE = re.compile(_OTHER)
 # Any dotted name, whatever its TLD: used only to look up blocked domains and shorteners
 # (a bare "casino.example" mention is not counted as a link, but still names that site).
 _ANY_DOMAIN_RE = re.compile(r"(?<![\w@.-])(?:" + _LABEL + r"\.)+" + _LABEL + r"(?![\w-])")
-_HOST_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:[^@/?#\s]*@)?([^/?#:\s]+)")
+_HOST_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*+://)?(?:[^@/?#\s]*@)?([^/?#:\s]+)")
+
+# Caps (issue 19): a comment's links are looked at up to these counts. Past them the
+# count is already far over any site's ``max_links`` and the verdict cannot get milder.
+MAX_LINKS = 500
+MAX_DOMAINS = 1000
+
+
+def _links_in(folded: str, limit: int = MAX_LINKS, budget: Budget | None = None) -> list[str]:
+    """The links of ``folded`` in order, up to ``limit``: the matches of the Markdown
+    pattern and of the others, merged as one alternation of them would find them (leftmost
+    first; a Markdown link starts with "[", which no other form does, so two never start
+    at one place)."""
+    cut = folded.rfind(")") + 1  # a Markdown link ends at a ")": none starts later
+    links: list[str] = []
+    pos = 0
+    md = _MD_RE.search(folded, 0, cut) if cut else None
+    other = _OTHER_RE.search(folded)
+    while len(links) < limit:
+        if budget is not None and len(links) % 64 == 63 and budget():
+            raise OutOfTime
+        # A match found earlier still stands if it starts at or after ``pos``: searching
+        # again from ``pos`` would find it again, after rescanning the text up to it.
+        if md is not None and md.start() < pos:
+            md = _MD_RE.search(folded, pos, cut)
+        if other is not None and other.start() < pos:
+            other = _OTHER_RE.search(folded, pos)
+        if md is not None and (other is None or md.start() < other.start()):
+            links.append(md.group("md"))
+            pos = md.end()
+        elif other is not None:
+            links.append(next(g for g in other.groups() if g))
+            pos = other.end()
+        else:
+            break
+    return links
 
 
 def _link_text(folded: str) -> str:
-    """The part of ``folded`` where ``_LINK_RE`` and ``_ANY_DOMAIN_RE`` can match: the
+    """The part of ``folded`` where the link patterns and ``_ANY_DOMAIN_RE`` can match: the
     same matches, in the same order, found in less text.
 
     Without "](" (Markdown) or "<" (autolink), every link form is a run of non-space
@@ -67,7 +125,7 @@ def _count(n: int) -> str:
 def find_links(text: str) -> list[str]:
     """Every link in ``text`` as written (folded), each counted once: a Markdown link
     whose text is also a URL is one link."""
-    return [next(g for g in m.groups() if g) for m in _LINK_RE.finditer(_link_text(fold(text)))]
+    return _links_in(_link_text(fold(text)))
 
 
 def host_of(link: str) -> str:
@@ -85,19 +143,26 @@ def domain_in(host: str, domains: Iterable[str]) -> str | None:
 
 
 @lru_cache(maxsize=32)
-def _domain_index(domains: tuple[str, ...]) -> dict[str, int]:
+def _domain_index(domains: tuple[str, ...]) -> tuple[dict[str, int], int]:
+    """Each domain's first position in ``domains``, and the longest domain's length."""
     index: dict[str, int] = {}
     for i, domain in enumerate(domains):
         index.setdefault(domain, i)
-    return index
+    return index, max(map(len, domains), default=0)
 
 
 def _first_domain(host: str, domains: tuple[str, ...]) -> str | None:
     """``domain_in(host, domains)`` by dictionary lookups of ``host`` and each of its
-    dot-suffixes (exactly the names it is or is a subdomain of) instead of a scan."""
-    index = _domain_index(domains)
-    best = index.get(host)
-    dot = host.find(".")
+    dot-suffixes (exactly the names it is or is a subdomain of) instead of a scan.
+
+    Only suffixes no longer than the longest domain can be one, so only those are looked
+    up: a hostile 10,000-character dotted "host" costs a few lookups, not 5,000 slices of
+    its whole length (issue 19)."""
+    index, longest = _domain_index(domains)
+    if not longest:
+        return None
+    best = index.get(host) if len(host) <= longest else None
+    dot = host.find(".", max(len(host) - longest - 1, 0))
     while dot >= 0:
         i = index.get(host[dot + 1 :])
         if i is not None and (best is None or i < best):
@@ -116,11 +181,13 @@ class LinksCheck:
     shorteners: tuple[str, ...]
     name: str = "links"
 
-    def __call__(self, submission: Submission, facts: Facts) -> Verdict | None:  # noqa: ARG002
+    def __call__(self, submission: Submission, facts: Facts) -> Verdict | None:
+        facts.check_time()
         folded = _link_text(fold(submission.body))
-        links = [next(g for g in m.groups() if g) for m in _LINK_RE.finditer(folded)]
+        links = _links_in(folded, MAX_LINKS, facts.budget)
+        facts.check_time()
         hosts = [host_of(link) for link in links]
-        hosts += [m.group() for m in _ANY_DOMAIN_RE.finditer(folded)]
+        hosts += [m.group() for m in islice(_ANY_DOMAIN_RE.finditer(folded), MAX_DOMAINS)]
         site = host_of(fold(submission.website)) if submission.website else ""
         if site and (hit := _first_domain(site, self.blocked)):
             return Verdict(

@@ -22,17 +22,13 @@ with a leading ``*`` that occurs in the key), so the result is always the same.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
-from .normalise import REPEATS, SOFT, TermKey, term_key, text_key
-
-# Bound the lazily completed transition table per state so hostile text full of rare
-# characters cannot grow memory without limit (misses are then recomputed, not stored).
-_MAX_MEMO_PER_STATE = 256
+from .automaton import Automaton, Term
+from .core import BUDGET_STRIDE, Budget, ask_budget
+from .normalise import REPEATS, SOFT, term_key, text_key
 
 BLOCKED = "blocked"
 SUSPECT = "suspect"
@@ -44,17 +40,8 @@ _HEAD = 4
 _SPACE_HEADS = re.compile(rf" (?=([\s\S]{{1,{_HEAD}}}))")
 # A letter repeated across a soft boundary ("n.n"): the fast path leaves these to the
 # automaton, which collapses such repeats.
-_SOFT_REPEAT = re.compile(r"([^\x1f])\x1f+\1")
+_SOFT_REPEAT = re.compile(r"([^\x1f])\x1f++\1")
 _RUNS = re.compile(r"([\s\S])\1*")
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A list entry: the text as the site wrote it, its compiled key and its label."""
-
-    text: str
-    label: str
-    compiled: TermKey
 
 
 class Matcher:
@@ -97,21 +84,22 @@ class Matcher:
             if floating
             else None
         )
-        self._automaton: _Automaton | None = None
+        self._automaton: Automaton | None = None
 
-    def _slow(self) -> _Automaton:
+    def _slow(self) -> Automaton:
         automaton = self._automaton
         if automaton is None:  # racing threads build equal automata: harmless
-            automaton = self._automaton = _Automaton(self._terms)
+            automaton = self._automaton = Automaton(self._terms)
         return automaton
 
-    def find_key(self, key: str) -> list[Term]:
-        """Every term matched in a key produced by ``text_key`` (in order of their ends)."""
+    def find_key(self, key: str, budget: Budget | None = None) -> list[Term]:
+        """Every term matched in a key produced by ``text_key`` (in order of their ends).
+        ``budget``: asked inside the long loops; raises OutOfTime when it says so."""
         if not key:
             return []
         if SOFT in key:
             if _SOFT_REPEAT.search(key):
-                return self._slow().find_key(key)
+                return self._slow().find_key(key, budget)
             k2 = REPEATS.sub(r"\1", key)
             collapsed = k2.replace(SOFT, "")
             # position in ``collapsed`` right after each soft boundary
@@ -121,7 +109,7 @@ class Matcher:
             soft_starts = []
         floating = self._floating
         if floating is not None and floating.search(collapsed):
-            return self._slow().find_key(key)
+            return self._slow().find_key(key, budget)
         heads = set(_SPACE_HEADS.findall(collapsed))
         heads.add(collapsed[:_HEAD])
         if soft_starts:
@@ -133,22 +121,31 @@ class Matcher:
             keys += {h[:n] for h in heads} & self._short
         if not keys:
             return []
-        return self._verify(key, collapsed, soft_starts, keys)
+        return self._verify(key, collapsed, soft_starts, keys, budget)
 
     def _verify(
-        self, key: str, collapsed: str, soft_starts: list[int], keys: list[str]
+        self,
+        key: str,
+        collapsed: str,
+        soft_starts: list[int],
+        keys: list[str],
+        budget: Budget | None = None,
     ) -> list[Term]:
-        """The automaton's verification (see ``_Automaton._verify``) of every occurrence
+        """The automaton's verification (see ``Automaton._verify``) of every occurrence
         of ``keys`` in ``collapsed``, in the automaton's order: by end, longer first,
         then list order."""
         soft = {s - 1 for s in soft_starts}  # indexes followed by a soft boundary
         last = len(collapsed) - 1
         runs: list[int] | None = None
         found: list[tuple[int, int, int, Term]] = []
+        steps = 0
         for k in set(keys):
             size = len(k)
             start = collapsed.find(k)
             while start >= 0:
+                steps += 1
+                if steps % BUDGET_STRIDE == 0:
+                    ask_budget(budget)
                 end = start + size - 1
                 for index, term in self._by_key[k]:
                     c = term.compiled
@@ -177,103 +174,9 @@ class Matcher:
         found.sort(key=lambda f: f[:3])
         return [f[3] for f in found]
 
-    def find(self, text: str) -> list[Term]:
+    def find(self, text: str, budget: Budget | None = None) -> list[Term]:
         """Every term matched in ``text`` (normalised here)."""
-        return self.find_key(text_key(text))
-
-
-class _Automaton:
-    """An Aho-Corasick automaton over compiled term keys: the general path. Safe to share
-    between threads: the only mutation is memoising transitions, which always stores the
-    same value."""
-
-    def __init__(self, terms: Iterable[Term]) -> None:
-        goto: list[dict[str, int]] = [{}]
-        outs: list[list[Term]] = [[]]
-        for term in terms:
-            state = 0
-            for ch in term.compiled.key:
-                nxt = goto[state].get(ch)
-                if nxt is None:
-                    nxt = len(goto)
-                    goto[state][ch] = nxt
-                    goto.append({})
-                    outs.append([])
-                state = nxt
-            outs[state].append(term)
-        fail = [0] * len(goto)
-        queue = deque(goto[0].values())
-        while queue:  # breadth first, so a state's fail target is finished before it
-            state = queue.popleft()
-            for ch, nxt in goto[state].items():
-                queue.append(nxt)
-                if state:  # depth-1 states fail to the root
-                    f = fail[state]
-                    while f and ch not in goto[f]:
-                        f = fail[f]
-                    fail[nxt] = goto[f].get(ch, 0)
-                outs[nxt] = outs[nxt] + outs[fail[nxt]]
-        self._goto = goto
-        self._fail = fail
-        self._delta: list[dict[str, int]] = [dict(g) for g in goto]
-        self._out: list[tuple[Term, ...]] = [tuple(o) for o in outs]
-
-    def _miss(self, state: int, ch: str) -> int:
-        s = state
-        goto, fail = self._goto, self._fail
-        while s and ch not in goto[s]:
-            s = fail[s]
-        nxt = goto[s].get(ch, 0)
-        memo = self._delta[state]
-        if len(memo) < _MAX_MEMO_PER_STATE:
-            memo[ch] = nxt
-        return nxt
-
-    def find_key(self, key: str) -> list[Term]:
-        """Every term matched in a key produced by ``text_key`` (in order of their ends)."""
-        # Hot loop: the automaton runs on the collapsed key with soft markers removed, made
-        # by C-speed string operations; run lengths and soft boundaries are only worked
-        # out (in Python) when there is a candidate to verify, which is rare.
-        collapsed = REPEATS.sub(r"\1", key.replace(SOFT, "")) if key else key
-        delta, out, miss = self._delta, self._out, self._miss
-        state = 0
-        candidates: list[tuple[int, int]] = []
-        for i, ch in enumerate(collapsed):
-            nxt = delta[state].get(ch)
-            state = miss(state, ch) if nxt is None else nxt
-            if out[state]:
-                candidates.append((i, state))
-        if not candidates:
-            return []
-        return self._verify(key, candidates)
-
-    def _verify(self, key: str, candidates: list[tuple[int, int]]) -> list[Term]:
-        chars: list[str] = []  # the collapsed key, as scanned
-        runs: list[int] = []  # run length of each collapsed letter
-        soft: set[int] = set()  # indexes followed by a soft boundary
-        prev = ""
-        for ch in key:
-            if ch == prev:
-                runs[-1] += 1
-            elif ch == SOFT:  # prev is kept, so repeats collapse across "n.n"
-                soft.add(len(chars) - 1)
-            else:
-                prev = ch
-                chars.append(ch)
-                runs.append(1)
-        found: list[Term] = []
-        last = len(chars) - 1
-        for end, state in candidates:
-            for term in self._out[state]:
-                c = term.compiled
-                start = end - len(c.key) + 1
-                if not c.suffix and start and chars[start - 1] != " " and start - 1 not in soft:
-                    continue
-                if not c.prefix and end != last and chars[end + 1] != " " and end not in soft:
-                    continue
-                if all(runs[start + i] >= n for i, n in enumerate(c.runs)):
-                    found.append(term)
-        return found
+        return self.find_key(text_key(text), budget)
 
 
 @lru_cache(maxsize=32)

@@ -40,20 +40,25 @@ _LEET_DIGITS = str.maketrans("0123456789", "oizeasgtbg")
 # @ and $ count as letters when they touch a letter or digit (@ss, a$$, $hit); ! and | only
 # between two of them (sh!t), so "hello!" keeps its boundary.
 _LEET_SYMBOLS = (("@", "a"), ("$", "s"), ("!", "i"), ("|", "l"))
-_LONE_AT_DOLLAR = re.compile(r"(?<![\w@$])[@$]+(?![\w@$])")
+_LONE_AT_DOLLAR = re.compile(r"(?<![\w@$])[@$]++(?![\w@$])")
 _EDGE_BANG = re.compile(r"(?<![^\W_])[!|]+|[!|]+(?![^\W_])")
 _DIGIT = re.compile(r"\d")
 _ALNUM_RUN = re.compile(r"[^\W_]*")  # [^\W_] is exactly str.isalnum
 # A run of non-word characters (or _) holding whitespace, written to start with a
 # character class so the regex engine skips letters without trying a match there: the
 # same matches as [\W_]*\s[\W_]* (a whole run, from its first character).
-_HARD_SEP = re.compile(r"[\W_](?:(?<=\s)[\W_]*|(?:[^\w\s]|_)*\s[\W_]*)")
+# Linear-time (issue 19): a match may only start where a run starts (the lookbehind: the
+# character before is not [\W_]), so a run without whitespace is scanned once, not once
+# from each of its characters ("*" * 10000 cost 50 million steps), and the possessive
+# loops never give back what the next token could not match anyway.
+_HARD_SEP = re.compile(r"[\W_](?<![\W_]{2})(?:(?<=\s)[\W_]*+|(?:[^\w\s]|_)*+\s[\W_]*+)")
 # The same matches as (?:[^\w ]|_)+, written to start with a character class.
-_SOFT_SEP = re.compile(r"[^\w ](?:[^\w ]|_)*|_(?:[^\w ]|_)*")
+_SOFT_SEP = re.compile(r"[^\w ](?:[^\w ]|_)*+|_(?:[^\w ]|_)*+")
 _SCRIPT_CHANGE = re.compile(r"(?<=[a-z0-9])(?=[^\W_a-z0-9])|(?<=[^\W_a-z0-9])(?=[a-z0-9])")
 # Three or more single-character tokens in a row ("s p a m", "f.u.c.k") form one word.
 _SPACED_LETTERS = re.compile(r"(?<![^ \x1f])[^\W_](?:[ \x1f][^\W_]){2,}(?![^ \x1f])")
 REPEATS = re.compile(r"(.)\1+")
+_RUN = re.compile(r"(.)\1*")
 
 
 @lru_cache(maxsize=64)
@@ -116,7 +121,11 @@ def _join_spaced(m: re.Match[str]) -> str:
 def text_key(text: str) -> str:
     """The matching key of ``text``: letters/digits, ``" "`` and ``SOFT`` markers only,
     no leading/trailing separators. Never shown to anyone."""
-    s = fold(text)
+    return folded_key(fold(text))
+
+
+def folded_key(s: str) -> str:
+    """``text_key`` of text that ``fold`` has already folded."""
     if "@" in s or "$" in s:
         s = _LONE_AT_DOLLAR.sub(".", s)
     if "!" in s or "|" in s:
@@ -155,7 +164,7 @@ def term_key(term: str) -> TermKey:
     raw = term.strip()
     prefix, suffix = raw.endswith("*"), raw.startswith("*")
     key = text_key(raw.strip("*")).replace(SOFT, "")
-    runs = tuple(len(m.group()) for m in re.finditer(r"(.)\1*", key))
+    runs = tuple(len(m.group()) for m in _RUN.finditer(key))
     return TermKey(REPEATS.sub(r"\1", key), runs, prefix, suffix)
 
 

@@ -7,7 +7,10 @@ Rules that hold whatever the checks do:
   independent evidence (``combine``); without it the comment is held for review;
 * dry-run verdicts are recorded with ``dry_run=True`` and never change the action;
 * a check that raises or returns garbage yields HOLD, never APPROVE and never REJECT:
-  a broken rule must neither publish spam nor silently destroy a real comment.
+  a broken rule must neither publish spam nor silently destroy a real comment;
+* when the caller's budget (``Facts.budget``) runs out, before a check or inside one
+  (``OutOfTime``), no further check runs and the comment is held with the plain reason
+  ``OVER_BUDGET_REASON`` (issue 19): the verdicts found so far are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ import dataclasses
 from collections.abc import Sequence
 
 from . import registry
-from .core import Action, Check, Decision, Evidence, Facts, Submission, Verdict, strictest
+from .core import (
+    Action,
+    Check,
+    Decision,
+    Evidence,
+    Facts,
+    OutOfTime,
+    Submission,
+    Verdict,
+    over_budget,
+    strictest,
+)
 from .policy import Policy
 
 
@@ -38,6 +52,8 @@ def _run(check: Check, submission: Submission, facts: Facts, dry_run: bool) -> V
             raise TypeError(f"returned {type(verdict).__name__}, not a Verdict")
         if verdict is not None and not isinstance(verdict.action, Action):
             raise TypeError("returned a verdict without an Action")
+    except OutOfTime:
+        raise
     except Exception as exc:  # any failure of a rule means "a person looks"
         verdict = Verdict(
             name,
@@ -97,8 +113,14 @@ def moderate(
     """
     verdicts: list[Verdict] = []
     for check in (*build_checks(policy), *extra_checks):
-        dry = str(getattr(check, "name", "")) in policy.dry_run
-        verdict = _run(check, submission, facts, dry)
+        name = str(getattr(check, "name", ""))
+        dry = name in policy.dry_run
+        try:
+            facts.check_time()
+            verdict = _run(check, submission, facts, dry)
+        except OutOfTime:
+            verdicts.append(over_budget(f"stopped before {name} finished"))
+            break
         if verdict is not None:
             verdicts.append(verdict)
     action, held_instead_of = combine([v for v in verdicts if not v.dry_run])

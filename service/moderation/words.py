@@ -4,18 +4,35 @@ Matching runs on the obfuscation-resistant key (see ``normalise``) with whole-wo
 boundaries, through one cached Aho-Corasick automaton per pair of lists.
 Reasons never quote the matched term (the author may read them, and a spammer would
 learn what to misspell); the term goes into ``detail`` for moderators.
+
+Cap (issue 19): a field's folded text is matched up to ``MAX_KEY_INPUT`` characters (cut at
+a space, so no word is cut in two). A body is at most 10,000 characters, but NFKC expands
+some characters up to 18 times (U+FDFD); past the cap the comment is held for a person.
+The caller's budget (``Facts.budget``) is asked between fields and inside the matcher.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .core import Action, Facts, Submission, Verdict
+from .core import OVER_BUDGET_REASON, Action, Facts, Submission, Verdict
 from .matcher import BLOCKED, Matcher
+from .normalise import fold, folded_key
 from .policy import Policy
 from .registry import register
 
 _WHERE = {"body": "", "author_name": "the name ", "website": "the website "}
+MAX_KEY_INPUT = 30_000
+
+
+def _capped_key(text: str) -> tuple[str, bool]:
+    """The matching key of ``text``'s first ``MAX_KEY_INPUT`` folded characters, and
+    whether anything was left out."""
+    folded = fold(text)
+    if len(folded) <= MAX_KEY_INPUT:
+        return folded_key(folded), False
+    cut = max(folded.rfind(" ", 0, MAX_KEY_INPUT), 0)
+    return folded_key(folded[:cut]), True
 
 
 def matcher_for(policy: Policy) -> Matcher:
@@ -30,8 +47,9 @@ class WordsCheck:
     matcher: Matcher
     name: str = "words"
 
-    def __call__(self, submission: Submission, facts: Facts) -> Verdict | None:  # noqa: ARG002
+    def __call__(self, submission: Submission, facts: Facts) -> Verdict | None:
         suspect: tuple[str, str] | None = None
+        capped: str | None = None
         fields = (
             ("body", submission.body),
             ("author_name", submission.author_name),
@@ -40,7 +58,12 @@ class WordsCheck:
         for field, text in fields:
             if not text:
                 continue
-            for term in self.matcher.find(text):
+            facts.check_time()
+            key, cut = _capped_key(text)
+            if cut and capped is None:
+                capped = field
+            facts.check_time()
+            for term in self.matcher.find_key(key, facts.budget):
                 if term.label == BLOCKED:
                     return Verdict(
                         self.name,
@@ -51,7 +74,14 @@ class WordsCheck:
                 if suspect is None:
                     suspect = (field, term.text)
         if suspect is None:
-            return None
+            if capped is None:
+                return None
+            return Verdict(
+                self.name,
+                Action.HOLD,
+                OVER_BUDGET_REASON,
+                detail=f"{capped}: only the first {MAX_KEY_INPUT} folded characters were checked",
+            )
         field, text = suspect
         return Verdict(
             self.name,

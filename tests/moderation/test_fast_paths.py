@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
+from service.moderation.automaton import Automaton as _Automaton
 from service.moderation.links import _first_domain, domain_in
-from service.moderation.matcher import Matcher, _Automaton
+from service.moderation.matcher import Matcher
 from service.moderation.normalise import text_key
 
 from .helpers import PROFANITY

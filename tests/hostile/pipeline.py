@@ -1,0 +1,76 @@
+"""The posting pipeline's CPU work, in process, as a site with a word list sees it (issue 19).
+
+``Pipeline.run(body)`` is what posting a comment costs apart from the database: moderation
+(form, trust, a 1,000-term blocked list plus the self-promotion preset, links with a
+blocked domain and shorteners), the shipped spam model through ``spamcheck.assess`` and the
+learner, Markdown rendering and the duplicate key, all through ``screening.screen`` with a
+deadline. Shared by tests/hostile and bench/hostile.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import cast
+
+from service import moderation
+from service.app import spam_model
+from service.comments import spamcheck
+from service.comments.screening import Deadline, Screened, screen
+from service.comments.store import Sql
+from service.db import Database
+from service.review.learning import SpamLearner
+
+SITE_ID = 1
+BLOCKED = (*(f"blockedword{i}" for i in range(1000)), "spam", "casino", "viagra")
+
+
+def site_policy() -> moderation.Policy:
+    return moderation.Policy.from_dict(
+        {
+            "mode": "publish",
+            "blocked_words": list(BLOCKED),
+            "suspect_presets": ["self_promotion"],
+            "blocked_domains": ["casino.example"],
+            "max_links": 3,
+        }
+    )
+
+
+@dataclass
+class Pipeline:
+    """One site's pipeline; ``budget`` seconds of this thread's CPU time per comment."""
+
+    budget: float = 10.0
+    policy: moderation.Policy = field(default_factory=site_policy)
+
+    def __post_init__(self) -> None:
+        self.learner = SpamLearner(spam_model(None))
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.execute(
+            "CREATE TABLE spam_feedback (id INTEGER PRIMARY KEY, site_id INTEGER,"
+            " label TEXT, delta TEXT)"
+        )
+        self.reader = Sql.on_sqlite(connection)
+
+    def run(self, body: str, *, budget: float | None = None) -> Screened:
+        submission = moderation.Submission(body=body, author_name="A Reader")
+        deadline = Deadline.after(self.budget if budget is None else budget)
+
+        def spam(d: Deadline) -> moderation.Check:
+            return spamcheck.assess(
+                self.learner,
+                cast(Database, None),  # unused: the reader below is used
+                site_id=SITE_ID,
+                policy=self.policy,
+                body=body,
+                author_name=submission.author_name,
+                website=None,
+                budget_seconds=max(self.budget, 0.5),
+                session=self.reader,
+                deadline=d,
+            )
+
+        return screen(
+            submission, moderation.Facts(now=0.0), self.policy, deadline=deadline, spam=spam
+        )

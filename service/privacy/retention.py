@@ -195,6 +195,32 @@ def purge(db: Database, policy: RetentionPolicy, now: datetime) -> PurgeReport:
     return report
 
 
+def checkpoint(db: Database) -> bool:
+    """SQLite: copy every page in the WAL into the database file and truncate the WAL to zero
+    bytes. After an erasure or a purge (run with ``secure_delete``, so the new pages hold zeros
+    where the values were) this is what makes the old values physically go: until then the
+    WAL still holds the frames written when the comment was posted, name, website and all,
+    and the file the pages from before the erasure. Cheaper than ``compact`` (no VACUUM: the
+    file is not rewritten, so it can run after each request); it waits for readers of older
+    snapshots (the busy timeout) like any writer. Takes the writers' turn, so it must not run
+    while this thread holds a write session. Returns False when readers kept part of the WAL
+    (the next checkpoint finishes the job); PostgreSQL: nothing to do here (True)."""
+    if not db.is_sqlite:
+        return True
+    raw = db.write_engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    done = row is None or int(row[0]) == 0
+    if not done:
+        log.warning("WAL checkpoint after an erasure or purge was incomplete: readers were busy")
+    return done
+
+
 def compact(db: Database, *, full: bool = False) -> None:
     """Make deleted values physically go away: SQLite checkpoints the WAL into the file and
     truncates it, then VACUUMs (rewrites the file without free pages); PostgreSQL VACUUMs the

@@ -3,9 +3,11 @@ register and IP look-ups. Thin handlers over privacy.service; answers are never 
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlmodel import Session
 
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession, WriteSite
 from service.privacy import service
@@ -18,6 +20,10 @@ from service.privacy.inputs import (
     SubjectRequest,
 )
 from service.privacy.models import AccessPage
+from service.privacy.retention import checkpoint
+from service.state import AppState
+
+log = logging.getLogger("margin.privacy")
 
 moderation_router = APIRouter(prefix="/api/v1/moderation", tags=["privacy"])
 public_router = APIRouter(prefix="/api/v1/sites/{site}/privacy", tags=["privacy"])
@@ -36,11 +42,19 @@ def export_subject(
 
 @moderation_router.post("/subjects/erase")
 def erase_subject(
-    moderator: CurrentModerator, request: SubjectRequest, session: WriteSession, state: StateDep
+    moderator: CurrentModerator,
+    request: SubjectRequest,
+    session: WriteSession,
+    state: StateDep,
+    reader: ReadSession,
 ) -> ErasureReport:
     """Erase the personal data of the person who gave this email, on your sites (PII scope
     only); comments are anonymised or deleted as each site's erasure policy says."""
-    return service.moderator_erase(session, moderator, state.vault, request, state.clock())
+    report = service.moderator_erase(session, moderator, state.vault, request, state.clock())
+    # ``reader`` is the session that authenticated the moderator (FastAPI gives the handler
+    # the same one): its snapshot would keep the checkpoint from emptying the WAL.
+    _erased(session, state, reader)
+    return report
 
 
 @moderation_router.get("/access")
@@ -90,4 +104,19 @@ def erase_own(
 ) -> ErasureReport:
     """Erase your personal data from the comments whose edit tokens you send."""
     response.headers["Cache-Control"] = "no-store"
-    return service.self_erase(session, site, request, state.clock())
+    report = service.self_erase(session, site, request, state.clock())
+    _erased(session, state)
+    return report
+
+
+def _erased(session: Session, state: AppState, reader: Session | None = None) -> None:
+    """After an erasure is committed: give the request's connections back, then checkpoint, so
+    the erased values are gone from SQLite's WAL and file when the answer says they are
+    (P-ERASE-1), as ``margin subject erase`` does (it also VACUUMs)."""
+    session.close()
+    if reader is not None:
+        reader.close()
+    try:
+        checkpoint(state.db)
+    except Exception:  # the erasure is committed: its answer stands; the next checkpoint will do
+        log.exception("WAL checkpoint after an erasure failed")

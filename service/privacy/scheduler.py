@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from service.clock import Clock
 from service.db import Database
-from service.privacy.retention import PurgeReport, RetentionPolicy, purge
+from service.privacy.retention import PurgeReport, RetentionPolicy, checkpoint, purge
 
 log = logging.getLogger("margin.retention")
 
@@ -42,6 +42,10 @@ class RetentionScheduler:
 
     def run_once(self) -> PurgeReport:
         report = purge(self.db, self.policy, self.clock())
+        if not report.skipped and _removed_anything(report):
+            # What was purged leaves the WAL and the file now, not at SQLite's next automatic
+            # checkpoint (which never truncates the WAL). ``margin purge`` also VACUUMs.
+            checkpoint(self.db)
         self.last_report = report
         self.runs += 1
         return report
@@ -52,6 +56,16 @@ class RetentionScheduler:
                 self.run_once()
             except Exception:  # a failed run must not kill the schedule; the next one retries
                 log.exception("retention run failed")
+
+
+def _removed_anything(report: PurgeReport) -> bool:
+    return bool(
+        report.ips_cleared
+        or report.comments_deleted
+        or report.comments_emptied
+        or report.idempotency_deleted
+        or report.rate_events_deleted
+    )
 
 
 @asynccontextmanager

@@ -114,7 +114,7 @@
     var cfg = null, sort = opts.sort, cursor = null, total = 0, lastRoot = 0;
     var nodes = {};           // id -> {li, art, ol, depth, name, comment}
     var own = {};             // id -> {tok, until, status, reason, body}
-    var formToken = null, idem = null, idemFor = null, replyTo = null, busy = false;
+    var formToken = null, formTokenAt = 0, idem = null, idemFor = null, replyTo = null, busy = false;
     var rtf = W.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }) : null;
     var dtf = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' });
     var plural = new Intl.PluralRules(lang);
@@ -474,13 +474,19 @@
     }
     function getFormToken() {
       if (!formToken) {
+        formTokenAt = Date.now();
         formToken = call('GET', '/form-token?thread=' + encodeURIComponent(opts.thread)).then(function (r) {
           return r.status === 200 ? r.data.token : null;
         }, function () { formToken = null; return null; });
       }
       return formToken;
     }
-    form.addEventListener('focusin', getFormToken);
+    form.addEventListener('focusin', function () {
+      // A token lasts an hour and says when the reader started writing (formtoken.py): one
+      // fetched over ten minutes ago, with nothing written yet, is replaced by a fresh one.
+      if (formToken && !fBody.value && Date.now() - formTokenAt > 600000) formToken = null;
+      getFormToken();
+    });
     function updateCounter() {
       if (!cfg) return;
       var left = cfg.limits.body - chars(fBody.value);

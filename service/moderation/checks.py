@@ -68,8 +68,7 @@ class TrustCheck:
             return Verdict(
                 self.name,
                 Action.HOLD,
-                "a moderator reads the first comment from each name and email before it"
-                " appears",
+                "a moderator reads the first comment from each name and email before it appears",
                 evidence=Evidence.WEAK,
             )
         if h.approved == 0:

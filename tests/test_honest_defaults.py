@@ -115,6 +115,8 @@ def test_legitimate_comments_are_published_or_held_never_binned(
     answer = created.json()
     assert answer["status"] in ("approved", "pending"), answer
     _assert_plain(answer["reason"])
+    if policy is FILTER_SAYS_SPAM:  # the filter asked for spam; the reader hears a person looks
+        assert "an automatic check asked for a person to look at it" in answer["reason"]
     # A returning reader (one approved comment) is published or held too, never binned.
     mod = make_moderator(db, "news")
     assert decide(client, mod, answer["id"], "approve", "on topic").status_code == 200
@@ -304,3 +306,67 @@ def test_validation_messages_name_the_field_once(client: TestClient, db: Databas
     assert control.json()["error"]["message"] == "author_name must not contain control characters"
     url = post_comment(client, thread_url="ftp://news.example.org/x")
     assert url.json()["error"]["message"] == "thread_url must be an http:// or https:// address"
+
+
+def test_transparency_counts_removals_by_their_real_reason(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    """A fast paste is not a removal and never "honeypot"; the hidden field is; a blocked
+    link is "blocked_link" (issue 20)."""
+    make_site(
+        db,
+        policy={
+            "mode": "publish",
+            "blocked_domains": ["casino.example"],
+            "rate_limits": {"ip": None, "author": None, "thread": None},
+        },
+    )
+    token = _form_token(client)
+    clock.advance(seconds=1)
+    pasted = post_comment(client, body=PASTED, form_token=token, email="fast@example.org")
+    assert pasted.json()["status"] == "pending"
+    clock.advance(seconds=30)
+    trap = post_comment(client, body="bot", honeypot="x", form_token=token, email="b@example.org")
+    blocked = post_comment(
+        client, body="win at casino.example", form_token=token, email="c@example.org"
+    )
+    assert (trap.json()["status"], blocked.json()["status"]) == ("spam", "spam")
+    month = client.get("/api/v1/sites/news/transparency", params={"months": 1}).json()["months"][-1]
+    assert month["held"] == 1
+    assert month["removed"]["by_reason"] == {"blocked_link": 1, "honeypot": 1}
+
+
+def test_older_timing_removals_are_not_counted_as_honeypot() -> None:
+    from service.transparency.service import _automatic_reason
+
+    old_timing = {
+        "action": "spam",
+        "verdicts": [
+            {"check": "trust", "action": "hold", "reason": "first comment", "dry_run": False},
+            {
+                "check": "honeypot",
+                "action": "spam",
+                "reason": "273 characters written in 7 seconds: faster than a person can type",
+                "dry_run": False,
+            },
+        ],
+    }
+    assert _automatic_reason(old_timing, "auto_spam") == "form_timing"
+    hidden = {
+        "verdicts": [
+            {
+                "check": "honeypot",
+                "action": "spam",
+                "reason": "a hidden form field that people never see was filled in",
+                "dry_run": False,
+            }
+        ]
+    }
+    assert _automatic_reason(hidden, "auto_spam") == "honeypot"
+    dry = {
+        "verdicts": [
+            {"check": "words", "action": "reject", "reason": "x", "dry_run": True},
+            {"check": "links", "action": "reject", "reason": "y", "dry_run": False},
+        ]
+    }
+    assert _automatic_reason(dry, "auto_reject") == "blocked_link"

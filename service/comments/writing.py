@@ -628,7 +628,7 @@ def _remember(
 # What the author reads when an automatic check asked to remove the comment but did not have
 # the evidence to (moderation.pipeline.combine): the comment is held, and a person decides
 # whether it is spam, so the author is not told it is.
-ASKED_FOR_REVIEW = "an automatic check asked for a moderator to read it first"
+ASKED_FOR_REVIEW = "an automatic check asked for a person to look at it"
 
 
 def public_reason(decision: moderation.Decision) -> str:

@@ -49,15 +49,16 @@ class TrustCheck:
     def __call__(self, submission: Submission, facts: Facts) -> Verdict | None:  # noqa: ARG002
         h = facts.history
         if h.bad:
-            # A moderator's earlier judgement on this author is independent of anything in
-            # this comment: strong enough to confirm the spam filter, never to bin alone.
+            # Earlier spam from this author is independent of anything in this comment:
+            # strong enough to confirm the spam filter, never to bin alone. A rejection
+            # alone (off topic, uncivil) says nothing about spam: weak.
             was = "was" if h.bad == 1 else "were"
             return Verdict(
                 self.name,
                 Action.HOLD,
                 f"{_plural(h.bad, 'earlier comment')} from this name and email {was}"
                 " rejected or marked as spam",
-                evidence=Evidence.STRONG,
+                evidence=Evidence.STRONG if h.spam else Evidence.WEAK,
             )
         if self.mode is not Mode.PREMODERATE_FIRST:
             return None

@@ -44,7 +44,7 @@ class Evidence(StrEnum):
     * DECISIVE: acts alone. The site's own blocked lists and the hidden honeypot field
       (people never see it, so only a script fills it in).
     * STRONG: a real signal, but a judgement that can be wrong (the learned spam filter
-      scoring "very likely spam"; an author whose earlier comments a moderator removed).
+      scoring "very likely spam"; an author whose earlier comments were marked as spam).
       A STRONG SPAM verdict stands only if a STRONG verdict from another check agrees.
     * WEAK: worth a look, never a reason to bin a comment (typing speed, a missing form
       token, how many links, premoderation). At most HOLD, and it corroborates nothing.

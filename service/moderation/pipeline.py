@@ -77,7 +77,7 @@ def combine(verdicts: Sequence[Verdict]) -> tuple[Action, Action | None]:
     * a DECISIVE verdict says so (the site's blocked lists, the hidden honeypot field), or
     * a STRONG verdict says so and a STRONG verdict of another check agrees that something
       is wrong (HOLD or stricter): e.g. the spam filter's "very likely spam" and an author
-      whose earlier comments a moderator removed.
+      whose earlier comments were marked as spam.
     Any other SPAM or REJECT is held for review instead; WEAK verdicts (typing speed, link
     count, premoderation) never count towards removal, whatever action they name.
     """

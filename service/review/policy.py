@@ -164,6 +164,7 @@ def _histories(rows: list[Comment] | Any) -> dict[int, moderation.AuthorHistory]
             approved=counts[CommentStatus.APPROVED.value],
             rejected=counts[CommentStatus.REJECTED.value],
             spam=counts[CommentStatus.SPAM.value],
+            pending=counts[CommentStatus.PENDING.value],
         )
         counts[row.status] += 1
     return out

@@ -37,10 +37,13 @@ def test_the_filter_alone_holds_and_says_what_it_wanted() -> None:
     assert decision.to_dict()["held_instead_of"] == "spam"
 
 
-def test_the_filter_with_a_moderators_earlier_judgement_bins() -> None:
-    """The author's earlier comments removed by a moderator are independent of this text."""
+def test_the_filter_with_the_authors_earlier_spam_bins() -> None:
+    """The author's earlier spam is independent of this text; an earlier rejection (off
+    topic, uncivil) says nothing about spam and does not count."""
     decision = moderate(sub(), facts(spam=1), open_policy(), [FILTER_SPAM])
     assert decision.action is Action.SPAM and decision.held_instead_of is None
+    rejected = moderate(sub(), facts(rejected=2), open_policy(), [FILTER_SPAM])
+    assert rejected.action is Action.HOLD and rejected.held_instead_of is Action.SPAM
 
 
 @pytest.mark.parametrize(

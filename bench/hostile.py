@@ -198,7 +198,7 @@ def server(posts: int, clients: int, seconds: float) -> None:
             "MARGIN_PORT": str(port),
         }
         margin = str(ROOT / ".venv" / "bin" / "margin")
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        proc = subprocess.Popen(
             [margin, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
             cwd=tmp,
             env=env,

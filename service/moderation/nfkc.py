@@ -11,10 +11,11 @@ CPython's NFKC is quadratic on two shapes that a 10,000-character comment can ta
 So, first, no run of non-starters is longer than 30: the Stream-Safe Text Format of UAX #15
 (section 13) inserts U+034F COMBINING GRAPHEME JOINER after each 30; no real text has such a
 run, and ``fold`` drops the joiner with the other marks. Then the text is normalised in
-chunks of about ``CHUNK`` characters (CPython's slow paths grow with a chunk's square), each cut just before a character that nothing before it
-can combine with (its decomposition starts with a starter that is never the second half of
-a composition: a normalisation boundary), so the chunks' forms joined are the whole text's
-form. ``limit`` stops once that many characters are out.
+chunks of about ``CHUNK`` characters (CPython's slow paths grow with a chunk's square),
+each cut just before a character that nothing before it can combine with (its
+decomposition starts with a starter that is never the second half of a composition: a
+normalisation boundary), so the chunks' forms joined are the whole text's form. ``limit``
+stops once that many characters are out.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
-from .core import Action, Budget, Facts, OutOfTime, Submission, Verdict
-from .normalise import fold
+from .core import OVER_BUDGET_REASON, Action, Budget, Facts, OutOfTime, Submission, Verdict
+from .normalise import FOLD_LIMIT, capped, fold
 from .policy import Policy
 from .registry import register
 
@@ -159,8 +159,6 @@ def _first_domain(host: str, domains: tuple[str, ...]) -> str | None:
     up: a hostile 10,000-character dotted "host" costs a few lookups, not 5,000 slices of
     its whole length (issue 19)."""
     index, longest = _domain_index(domains)
-    if not longest:
-        return None
     best = index.get(host) if len(host) <= longest else None
     dot = host.find(".", max(len(host) - longest - 1, 0))
     while dot >= 0:
@@ -216,6 +214,9 @@ class LinksCheck:
                 reasons.append("uses a link shortener that hides where the link leads")
                 detail.append(hit)
                 break
+        if capped(folded):  # NFKC expanded the body past the cap: a person looks at the rest
+            reasons.append(OVER_BUDGET_REASON)
+            detail.append(f"only the first {FOLD_LIMIT} folded characters were checked")
         if not reasons:
             return None
         return Verdict(self.name, Action.HOLD, "; ".join(reasons), detail=", ".join(detail) or None)

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .confusables import SKELETON
+from .nfkc import nfkc
 
 SOFT = "\x1f"  # never survives into a key as text: \x1f is a separator in the input
 
@@ -61,6 +62,18 @@ REPEATS = re.compile(r"(.)\1+")
 _RUN = re.compile(r"(.)\1*")
 
 
+# Cap (issue 19): fold looks at this many characters of the NFKC form at most. A body has at
+# most 10,000 characters, but NFKC expands some up to 18 times (U+FDFA), and every later
+# step (keys, links, duplicates) works on the folded text. A longer folded text is cut one
+# character past the limit, so ``capped`` tells the checks, which hold such a comment.
+FOLD_LIMIT = 30_000
+
+
+def capped(folded: str) -> bool:
+    """True when ``folded`` (from ``fold``) was cut at ``FOLD_LIMIT``."""
+    return len(folded) > FOLD_LIMIT
+
+
 @lru_cache(maxsize=64)
 def fold(text: str) -> str:
     """Steps NFKC, casefold, drop Cf/invisible, drop combining marks, skeleton.
@@ -68,7 +81,10 @@ def fold(text: str) -> str:
     Used for domains too, so bit.ly written with a Cyrillic i is still a shortener.
     Cached (small): the words and links checks both fold the same comment body.
     """
-    s = unicodedata.normalize("NFKC", text).casefold()
+    s = nfkc(text, FOLD_LIMIT)
+    if len(s) > FOLD_LIMIT:  # NFKC expanded a hostile body: look at a bounded part
+        s = s[: FOLD_LIMIT + 1]
+    s = s.casefold()
     if s.isascii():  # the common case: nothing below can change ASCII
         return s
     # Only the non-ASCII stretches need work; NFD and the tables act per character, so

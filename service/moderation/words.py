@@ -6,8 +6,9 @@ Reasons never quote the matched term (the author may read them, and a spammer wo
 learn what to misspell); the term goes into ``detail`` for moderators.
 
 Cap (issue 19): a field's folded text is matched up to ``MAX_KEY_INPUT`` characters (cut at
-a space, so no word is cut in two). A body is at most 10,000 characters, but NFKC expands
-some characters up to 18 times (U+FDFD); past the cap the comment is held for a person.
+a space, so no word is cut in two; ``normalise.FOLD_LIMIT``). A body is at most 10,000
+characters, but NFKC expands some characters up to 18 times (U+FDFA); past the cap the
+comment is held for a person.
 The caller's budget (``Facts.budget``) is asked between fields and inside the matcher.
 """
 
@@ -17,19 +18,19 @@ from dataclasses import dataclass
 
 from .core import OVER_BUDGET_REASON, Action, Facts, Submission, Verdict
 from .matcher import BLOCKED, Matcher
-from .normalise import fold, folded_key
+from .normalise import FOLD_LIMIT, capped, fold, folded_key
 from .policy import Policy
 from .registry import register
 
 _WHERE = {"body": "", "author_name": "the name ", "website": "the website "}
-MAX_KEY_INPUT = 30_000
+MAX_KEY_INPUT = FOLD_LIMIT
 
 
 def _capped_key(text: str) -> tuple[str, bool]:
     """The matching key of ``text``'s first ``MAX_KEY_INPUT`` folded characters, and
     whether anything was left out."""
     folded = fold(text)
-    if len(folded) <= MAX_KEY_INPUT:
+    if not capped(folded):
         return folded_key(folded), False
     cut = max(folded.rfind(" ", 0, MAX_KEY_INPUT), 0)
     return folded_key(folded[:cut]), True

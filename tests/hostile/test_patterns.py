@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+import unicodedata
 from collections.abc import Iterable
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from service.moderation import links, normalise
 from service.moderation.links import COMMON_TLDS, _first_domain, _links_in, domain_in
+from service.moderation.nfkc import nfkc
 from tests.moderation.helpers import sms_ham, youtube_rows
 
 # --- the old patterns, verbatim -------------------------------------------------------------
@@ -192,3 +194,41 @@ def test_first_domain_is_domain_in_on_every_corpus_host() -> None:
         for link in old_links(normalise.fold(text)):
             host = links.host_of(link)
             assert _first_domain(host, domains) == domain_in(host, domains)
+
+
+# --- NFKC in bounded time ------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.text(min_size=1, max_size=40)
+        | st.sampled_from(["\ufdfa", "\u3300", "\u30ab\u3099", "\uff9e", "\u1100\u1161\u11a8"]),
+        min_size=20,
+        max_size=200,
+    )
+)
+def test_chunked_nfkc_is_nfkc(pieces: list[str]) -> None:
+    """Chunks cut at normalisation boundaries: the same form as one call, on any text
+    without a run of more than 30 non-starters (the Stream-Safe limit)."""
+    text = "".join(pieces) * 3
+    expected = unicodedata.normalize("NFKC", text)
+    assert nfkc(text, 10**9) == expected
+    head = nfkc(text, 500)
+    assert len(head) > min(500, len(expected) - 1) and expected.startswith(head)
+
+
+def test_chunked_nfkc_on_the_corpora() -> None:
+    text = "\n".join(corpus())
+    for start in range(0, len(text), 20_000):
+        piece = text[start : start + 20_000]
+        assert nfkc(piece, 10**9) == unicodedata.normalize("NFKC", piece)
+
+
+def test_long_runs_of_marks_are_made_stream_safe() -> None:
+    """Past 30 non-starters in a row a grapheme joiner is inserted (UAX #15, section 13);
+    fold drops it with the other marks, so the key is unchanged."""
+    text = "a" + "\u0301\u0316" * 2000
+    out = nfkc(text, 10**9)
+    assert "\u034f" in out
+    assert normalise.fold(text) == "a"

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from service.apidocs import errors_doc
+from service.bounded import CursorQuery, PathId, Plain, SlugPath, SlugQuery
 from service.comments.models import CommentStatus
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
 from service.observability import DECISIONS
@@ -23,17 +25,15 @@ from service.review.policy import ModelReset, PolicyChange, PolicyTrial, PolicyV
 
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
-SiteQuery = Annotated[str, Query(min_length=1, max_length=64)]
-
 
 @router.get("/comments")
 def review_queue(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery,
+    site: SlugQuery,
     status: CommentStatus | None = CommentStatus.PENDING,
-    thread: Annotated[str | None, Query(max_length=512)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    thread: Annotated[Plain | None, Query(max_length=512)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     flagged: bool = False,
 ) -> QueuePage:
@@ -54,7 +54,7 @@ def review_queue(
 @router.post("/comments/{comment_id}/decision")
 def decide(
     moderator: CurrentModerator,
-    comment_id: int,
+    comment_id: PathId,
     request: DecisionRequest,
     session: WriteSession,
     state: StateDep,
@@ -65,7 +65,7 @@ def decide(
     return item
 
 
-@router.post("/decisions")
+@router.post("/decisions", responses=errors_doc(404))
 def decide_bulk(
     moderator: CurrentModerator,
     request: BulkDecisionRequest,
@@ -78,10 +78,10 @@ def decide_bulk(
     return BulkResult(items=items)
 
 
-@router.post("/comments/{comment_id}/reveal-email")
+@router.post("/comments/{comment_id}/reveal-email", responses=errors_doc(403))
 def reveal_email(
     moderator: CurrentModerator,
-    comment_id: int,
+    comment_id: PathId,
     request: RevealRequest,
     session: WriteSession,
     state: StateDep,
@@ -94,8 +94,8 @@ def reveal_email(
 def events(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    site: SlugQuery,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The moderation event log of one of your sites, newest first."""
@@ -106,7 +106,7 @@ def events(
 
 
 @router.get("/sites/{site}/policy")
-def get_policy(moderator: CurrentModerator, session: ReadSession, site: str) -> PolicyView:
+def get_policy(moderator: CurrentModerator, session: ReadSession, site: SlugPath) -> PolicyView:
     """The site's moderation policy, with every setting spelled out."""
     return policy.read_policy(session, moderator, site)
 
@@ -114,7 +114,7 @@ def get_policy(moderator: CurrentModerator, session: ReadSession, site: str) -> 
 @router.put("/sites/{site}/policy")
 def put_policy(
     moderator: CurrentModerator,
-    site: str,
+    site: SlugPath,
     change: PolicyChange,
     session: WriteSession,
     state: StateDep,
@@ -127,7 +127,7 @@ def put_policy(
 
 @router.post("/sites/{site}/policy/trial")
 def try_policy(
-    moderator: CurrentModerator, site: str, request: PolicyTrial, session: ReadSession
+    moderator: CurrentModerator, site: SlugPath, request: PolicyTrial, session: ReadSession
 ) -> TrialReport:
     """What a proposed policy would have done to recent comments, per check, without acting."""
     return policy.trial(session, moderator, site, request)
@@ -136,7 +136,7 @@ def try_policy(
 @router.post("/sites/{site}/spam-model/reset")
 def reset_spam_model(
     moderator: CurrentModerator,
-    site: str,
+    site: SlugPath,
     request: ModelReset,
     session: WriteSession,
     state: StateDep,

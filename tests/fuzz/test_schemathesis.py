@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -57,6 +57,7 @@ def _aim(case: Any) -> None:
 def _send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
     kwargs = case.as_transport_kwargs(base_url=str(client.base_url), headers=headers)
     kwargs.pop("auth", None)
+    kwargs.pop("cookies", None)  # the API reads none
     data = kwargs.pop("data", None)
     if data is not None:  # a raw body (httpx calls it content)
         kwargs["content"] = data if isinstance(data, bytes) else str(data).encode()
@@ -82,6 +83,9 @@ def test_every_operation_answers_without_server_errors(client: TestClient) -> No
                 deadline=None,
                 derandomize=True,
                 database=None,
+                # No shrinking: a failure is reported as found (shrinking replays hundreds of
+                # requests and would make the time unbounded exactly when CI is red).
+                phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck),
             )
             def exercise(case: Any) -> None:

@@ -92,9 +92,11 @@ def document_errors(app: FastAPI) -> None:
             return app.openapi_schema
         schema = build()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, definition in ErrorBody.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        ).pop("$defs", {}).items():
+        for name, definition in (
+            ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+            .pop("$defs", {})
+            .items()
+        ):
             components.setdefault(name, definition)
         components["ErrorBody"] = ErrorBody.model_json_schema(
             ref_template="#/components/schemas/{model}"

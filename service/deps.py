@@ -10,7 +10,10 @@ from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
-from service.bounded import SLUG_MAX_LENGTH, SLUG_PATTERN, SlugPath
+# Re-exported: service.comments.fastpost checks slugs with the same rules.
+from service.bounded import SLUG_MAX_LENGTH as SLUG_MAX_LENGTH
+from service.bounded import SLUG_PATTERN as SLUG_PATTERN
+from service.bounded import SlugPath
 from service.comments.writing import WriteContext
 from service.errors import Forbidden, Invalid, MarginError
 from service.moderators.service import Principal, authenticate

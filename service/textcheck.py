@@ -82,11 +82,13 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-# --- showing text stored before the checks above (service.review.events) -----------------
+# --- showing text stored before the checks above (event log, policies, categories) -------
 
 # What no answer should carry raw: lone surrogates (unencodable: the whole answer fails),
 # C0/C1 controls other than tab, newline and carriage return, and bidi reordering controls.
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSHOWABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def readable(value: Any) -> Any:

@@ -15,11 +15,13 @@ from httpx import Response
 from sqlmodel import select
 
 from service.bounded import MAX_ID
+from service.cli import main
 from service.comments.models import Comment
 from service.db import Database
 from service.privacy.audit import verify_logs
 from service.review.events import append_event
 from service.review.models import Actor, ModerationEvent
+from service.settings import Settings
 from service.sites.models import Site
 from tests.factories import ORIGIN, auth, decide, make_moderator, make_site, post_comment
 
@@ -155,7 +157,9 @@ def test_text_in_query_and_path_values_is_checked(client: TestClient, token: str
         )
         _refused(client.get("/sites/news/threads", params={"thread": bad}), "thread")
         queue = client.get(
-            "/api/v1/moderation/comments", params={"site": "news", "thread": bad}, headers=auth(token)
+            "/api/v1/moderation/comments",
+            params={"site": "news", "thread": bad},
+            headers=auth(token),
         )
         _refused(queue, "thread")
         for url in ("/api/v1/moderation/events", "/api/v1/moderation/access"):
@@ -229,7 +233,9 @@ def test_a_bad_policy_text_is_refused_before_anything_is_stored(
     log changes (a lone surrogate in a word used to be committed, then answered 500)."""
     url = "/api/v1/moderation/sites/news/policy"
     before = client.get(url, headers=auth(token)).json()
-    events_before = client.get("/api/v1/moderation/events", params={"site": "news"}, headers=auth(token))
+    events_before = client.get(
+        "/api/v1/moderation/events", params={"site": "news"}, headers=auth(token)
+    )
     bodies = [
         ('{"policy": {"blocked_words": ["ok", "bad\\ud800"]}, "reason": "r"}', "policy"),
         ('{"policy": {"suspect_words": ["nul\\u0000"]}, "reason": "r"}', "policy"),
@@ -240,15 +246,26 @@ def test_a_bad_policy_text_is_refused_before_anything_is_stored(
     ]
     for body, field in bodies:
         _refused(_raw_json(client, "PUT", url, body, **auth(token)), field)
-        trial = _raw_json(client, "POST", url + "/trial", body.replace('"reason": "r"', '"limit": 5'), **auth(token))
+        trial = _raw_json(
+            client,
+            "POST",
+            url + "/trial",
+            body.replace('"reason": "r"', '"limit": 5'),
+            **auth(token),
+        )
         if field == "policy":
             _refused(trial, field)
     assert client.get(url, headers=auth(token)).json() == before
-    events_after = client.get("/api/v1/moderation/events", params={"site": "news"}, headers=auth(token))
+    events_after = client.get(
+        "/api/v1/moderation/events", params={"site": "news"}, headers=auth(token)
+    )
     assert events_after.json() == events_before.json()
     reset = _raw_json(
-        client, "POST", "/api/v1/moderation/sites/news/spam-model/reset",
-        '{"reason": "\\ud800"}', **auth(token),
+        client,
+        "POST",
+        "/api/v1/moderation/sites/news/spam-model/reset",
+        '{"reason": "\\ud800"}',
+        **auth(token),
     )
     _refused(reset, "reason")
 
@@ -300,7 +317,12 @@ def _poison(db: Database) -> None:
 
 
 def test_an_event_stored_with_an_unencodable_value_stays_readable_and_verifiable(
-    client: TestClient, db: Database, token: str
+    client: TestClient,
+    db: Database,
+    token: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """S-AUDIT-1: the log is append-only, so an event already stored with a lone surrogate
     cannot be corrected. It is shown with the character escaped (``\\ud800``), while its hash,
@@ -318,12 +340,17 @@ def test_an_event_stored_with_an_unencodable_value_stays_readable_and_verifiable
         report = verify_logs(session)
     assert report.ok, report.problems
     assert report.events_checked == len(events.json()["items"])
+    monkeypatch.setenv("MARGIN_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MARGIN_KEY_FILE", str(settings.key_file))
+    assert main(["audit", "verify"]) == 0, capsys.readouterr()
 
     policy = client.get("/api/v1/moderation/sites/news/policy", headers=moderator)
     assert policy.status_code == 200, policy.text
     assert "bad\\ud800word" in policy.json()["policy"]["blocked_words"]
     queue = client.get(
-        "/api/v1/moderation/comments", params={"site": "news", "status": "rejected"}, headers=moderator
+        "/api/v1/moderation/comments",
+        params={"site": "news", "status": "rejected"},
+        headers=moderator,
     )
     assert queue.status_code == 200, queue.text
     assert queue.json()["items"][0]["moderation"]["category"] == "x\\ud800\\u001b"
@@ -346,7 +373,12 @@ def test_an_event_stored_with_an_unencodable_value_stays_readable_and_verifiable
     with db.read() as session:
         report = verify_logs(session)
     assert report.ok, report.problems
-    assert client.get("/api/v1/moderation/events", params={"site": "news"}, headers=moderator).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/moderation/events", params={"site": "news"}, headers=moderator
+        ).status_code
+        == 200
+    )
 
 
 def test_the_openapi_lists_every_error_answer_with_one_shape(client: TestClient) -> None:
@@ -357,14 +389,33 @@ def test_the_openapi_lists_every_error_answer_with_one_shape(client: TestClient)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     expected = {
         ("post", "/api/v1/sites/{site}/comments"): {
-            "400", "403", "404", "409", "413", "415", "422", "429", "503",
+            "400",
+            "403",
+            "404",
+            "409",
+            "413",
+            "415",
+            "422",
+            "429",
+            "503",
         },
         ("get", "/api/v1/sites/{site}/comments"): {"404", "422", "503"},
         ("post", "/api/v1/moderation/comments/{comment_id}/reveal-email"): {
-            "400", "401", "403", "404", "413", "422", "503",
+            "400",
+            "401",
+            "403",
+            "404",
+            "413",
+            "422",
+            "503",
         },
         ("put", "/api/v1/moderation/sites/{site}/policy"): {
-            "400", "401", "404", "413", "422", "503",
+            "400",
+            "401",
+            "404",
+            "413",
+            "422",
+            "503",
         },
         ("delete", "/api/v1/sites/{site}/comments/{comment_id}"): {"403", "404", "422", "503"},
     }

@@ -27,6 +27,6 @@ def decode(cursor: str, shape: tuple[type, ...]) -> tuple[int | str, ...]:
             raise Invalid("cursor", "is not a cursor this server issued")
         # Every number a cursor carries is an id or a count of rows: within an id column's
         # range, or the query it feeds would overflow (500) instead of answering.
-        if kind is int and not 0 <= part <= MAX_ID:
+        if isinstance(part, int) and not 0 <= part <= MAX_ID:
             raise Invalid("cursor", "is not a cursor this server issued")
     return tuple(parts)

@@ -20,7 +20,6 @@ from service.review.service import site_for
 from service.sites.policy import site_policy
 from service.textcheck import multi_line, refuse_controls
 
-
 MAX_POLICY_DEPTH = 8  # the deepest policy setting is rate_limits.<scope>.limit
 
 
@@ -50,7 +49,7 @@ def _plain_text(where: str, text: str) -> None:
         refuse_controls(text)
     except ValueError as exc:
         # ascii(): the message itself must be answerable, whatever the text held.
-        raise ValueError(f"{ascii(where)} {exc}") from None
+        raise ValueError(f"{where!a} {exc}") from None
 
 
 def _reason(value: str) -> str:

@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 from service.privacy.models import PiiAccess
 from service.review.models import ModerationEvent
 from service.sites.models import Site
-from service.transparency.models import MonthReport, RemovedCounts, TransparencyReport
 from service.textcheck import readable
+from service.transparency.models import MonthReport, RemovedCounts, TransparencyReport
 
 REMOVED = {"rejected", "spam", "deleted"}
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from service import __version__
+from service.apidocs import document_errors
 from service.clock import Clock, system_clock
 from service.comments.fastpath import CachedPages
 from service.comments.router import list_comments
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
+    document_errors(app)
     # Outermost last: the request log, headers on everything, then CORS, then the size limit,
     # and innermost the unchanged-page answer (it needs all of the others' work).
     app.add_middleware(

@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
+# Re-exported: service.comments.fastpost checks slugs with the same rules.
+from service.bounded import SLUG_MAX_LENGTH as SLUG_MAX_LENGTH
+from service.bounded import SLUG_PATTERN as SLUG_PATTERN
+from service.bounded import SlugPath
 from service.comments.writing import WriteContext
 from service.errors import Forbidden, Invalid, MarginError
 from service.moderators.service import Principal, authenticate
@@ -49,9 +53,7 @@ async def write_session(state: StateDep) -> AsyncIterator[Session]:
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-SLUG_MAX_LENGTH = 64
-SiteSlug = Annotated[str, Path(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)]
+SiteSlug = SlugPath
 
 
 async def current_site(state: StateDep, site: SiteSlug) -> Site:

@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses={503: {"description": "Not ready."}})
 def readyz(state: StateDep) -> dict[str, str] | JSONResponse:
     """Ready to serve: database reachable, schema at the latest migration, keys loaded."""
     problems: list[str] = []

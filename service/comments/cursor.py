@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+from service.bounded import MAX_ID
 from service.errors import Invalid
 
 
@@ -23,5 +24,9 @@ def decode(cursor: str, shape: tuple[type, ...]) -> tuple[int | str, ...]:
         raise Invalid("cursor", "is not a cursor this server issued")
     for part, kind in zip(parts, shape, strict=True):
         if type(part) is not kind:
+            raise Invalid("cursor", "is not a cursor this server issued")
+        # Every number a cursor carries is an id or a count of rows: within an id column's
+        # range, or the query it feeds would overflow (500) instead of answering.
+        if isinstance(part, int) and not 0 <= part <= MAX_ID:
             raise Invalid("cursor", "is not a cursor this server issued")
     return tuple(parts)

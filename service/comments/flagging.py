@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,6 +37,13 @@ class FlagRequest(BaseModel):
 
     category: FlagCategory
     note: str = Field(default="", max_length=500)
+
+    # Checked here, at the boundary (422 naming the field); the same check in flag() raised
+    # ValueError in the handler, a 500.
+    @field_validator("note")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        return multi_line(value, "note")
 
 
 class FlagReceipt(BaseModel):

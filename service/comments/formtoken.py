@@ -48,10 +48,12 @@ def verify(key: bytes, site: str, thread: str, token: str | None, now: float) ->
     if not token:
         return None
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != "v1" or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != "v1" or not (parts[1].isascii() and parts[1].isdigit()):
         return None
     issued_at = int(parts[1])
-    if not hmac.compare_digest(parts[2], _mac(key, site, thread, issued_at)):
+    # Bytes: compare_digest refuses non-ASCII str (a TypeError, answered 500).
+    mac = _mac(key, site, thread, issued_at).encode()
+    if not hmac.compare_digest(parts[2].encode("utf-8", "surrogatepass"), mac):
         return None
     if issued_at > now + CLOCK_SKEW_SECONDS or now - issued_at > MAX_AGE_SECONDS:
         return None

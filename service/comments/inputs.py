@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service import textcheck
+from service.bounded import DbId
 
 # One table of limits, shared with the widget through GET /config so both sides agree.
 LIMITS = {"author_name": 64, "email": 254, "website": 2048, "body": 10_000, "thread": 512}
@@ -25,7 +26,7 @@ class CommentCreate(BaseModel):
     email: str = Field(min_length=3, max_length=LIMITS["email"])
     website: str | None = Field(default=None, max_length=LIMITS["website"])
     body: str = Field(min_length=1, max_length=LIMITS["body"])
-    parent_id: int | None = Field(default=None, ge=1, le=2**62)
+    parent_id: DbId | None = None
     thread_title: str | None = Field(default=None, max_length=300)
     thread_url: str | None = Field(default=None, max_length=2048)
     honeypot: str | None = Field(default=None, max_length=500)
@@ -50,6 +51,7 @@ class CommentCreate(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
+        textcheck.refuse_controls(value)  # also lone surrogates, which could not be sealed
         return textcheck.email_address(value)
 
     @field_validator("website", "thread_url")
@@ -57,6 +59,7 @@ class CommentCreate(BaseModel):
     def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None or not value.strip():
             return None
+        textcheck.refuse_controls(value)  # also lone surrogates and bidi controls
         return textcheck.http_url(value, info.field_name or "website")
 
     _check_body = field_validator("body")(_comment_body)
@@ -79,3 +82,9 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(max_length=LIMITS["body"])
+
+    # Checked as a posted body is (blank is fine: the widget previews as one types).
+    @field_validator("body")
+    @classmethod
+    def _body(cls, value: str) -> str:
+        return textcheck.multi_line(value, "body")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.comments.models import Comment, CommentPublic, CommentStatus
+from service.textcheck import readable
 
 _REMOVED_BY = {
     "author": "deleted by its author",
@@ -17,7 +18,8 @@ def removed_reason(comment: Comment) -> str:
     category = comment.moderation.get("category")
     if comment.status == CommentStatus.SPAM:
         return f"{base}: spam"
-    return f"{base}: {category}" if isinstance(category, str) and category else base
+    # readable(): a category stored before categories were checked may hold control characters.
+    return f"{base}: {readable(category)}" if isinstance(category, str) and category else base
 
 
 def to_public(comment: Comment) -> CommentPublic:

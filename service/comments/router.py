@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import StringConstraints
 
+from service.apidocs import errors_doc
+from service.bounded import CursorQuery, PathId, Plain, QueryId
 from service.comments import flagging, pages, posting, reading, rendering, writing
 from service.comments.flagging import FlagReceipt, FlagRequest
 from service.comments.formtoken import issue as issue_form_token
@@ -28,7 +31,8 @@ from service.sites.service import public_config
 
 router = APIRouter(prefix="/api/v1/sites/{site}", tags=["public"])
 
-ThreadKey = Annotated[str, Query(min_length=1, max_length=LIMITS["thread"])]
+ThreadKey = Annotated[Plain, Query(min_length=1, max_length=LIMITS["thread"])]
+ThreadKeyItem = Annotated[Plain, StringConstraints(min_length=1, max_length=LIMITS["thread"])]
 
 
 @router.get("/config")
@@ -47,9 +51,9 @@ async def list_comments(
     site: SiteSlug,
     thread: ThreadKey,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorQuery = None,
     sort: Sort = Sort.OLDEST,
-    root: Annotated[int | None, Query(ge=1)] = None,
+    root: QueryId = None,
 ) -> Response:
     """Published comments of one article, a page of top-level comments with their replies.
     Answers carry an ETag (304 when unchanged) and may be cached briefly by CDNs."""
@@ -61,7 +65,12 @@ async def list_comments(
     return await pages.answer(state, site, params, request.headers.get("if-none-match", ""))
 
 
-@router.post("/comments", status_code=status.HTTP_201_CREATED, response_model=CommentCreated)
+@router.post(
+    "/comments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommentCreated,
+    responses=errors_doc(409, 429),
+)
 def create_comment(
     site: WriteSite,
     data: CommentCreate,
@@ -88,16 +97,16 @@ def created_response(created: CommentCreated) -> Response:
 
 @router.get("/comments/{comment_id}/own")
 def own_comment(
-    site: CurrentSite, comment_id: int, token: EditToken, session: ReadSession, ctx: WriteCtx
+    site: CurrentSite, comment_id: PathId, token: EditToken, session: ReadSession, ctx: WriteCtx
 ) -> OwnComment:
     """The author's view of their comment: status and the reason, through the edit token."""
     return writing.read_own(session, site, comment_id, token, ctx)
 
 
-@router.patch("/comments/{comment_id}")
+@router.patch("/comments/{comment_id}", responses=errors_doc(409))
 def edit_comment(
     site: WriteSite,
-    comment_id: int,
+    comment_id: PathId,
     data: CommentEdit,
     token: EditToken,
     session: WriteSession,
@@ -118,7 +127,7 @@ def edit_comment(
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_comment(
-    site: WriteSite, comment_id: int, token: EditToken, session: WriteSession, ctx: WriteCtx
+    site: WriteSite, comment_id: PathId, token: EditToken, session: WriteSession, ctx: WriteCtx
 ) -> Response:
     """Delete one's own comment within the edit window."""
     writing.delete(session, site=site, comment_id=comment_id, token=token, ctx=ctx)
@@ -129,7 +138,7 @@ def delete_comment(
 def comment_counts(
     site: CurrentSite,
     session: ReadSession,
-    thread: Annotated[list[str], Query(min_length=1, max_length=100)],
+    thread: Annotated[list[ThreadKeyItem], Query(min_length=1, max_length=100)],
 ) -> CommentCounts:
     """Published-comment counts for up to 100 articles."""
     return reading.counts(session, site, thread)
@@ -152,7 +161,7 @@ def form_token(site: CurrentSite, thread: ThreadKey, state: StateDep) -> dict[st
 @router.post("/comments/{comment_id}/flags", status_code=status.HTTP_202_ACCEPTED)
 def flag_comment(
     site: WriteSite,
-    comment_id: int,
+    comment_id: PathId,
     data: FlagRequest,
     session: WriteSession,
     state: StateDep,

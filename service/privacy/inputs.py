@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
 from service import textcheck
+from service.bounded import DbId
 from service.privacy.models import AccessEntry
 from service.review.inputs import RevealCategory
 
@@ -24,8 +25,10 @@ class OwnedComment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    comment_id: int = Field(ge=1)
-    edit_token: str = Field(min_length=1, max_length=200)
+    comment_id: DbId
+    # Edit tokens are URL-safe base64 (secrets.token_urlsafe); anything else matches nothing,
+    # and a lone surrogate could not even be hashed.
+    edit_token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_=-]+$")
 
 
 class SelfServiceRequest(BaseModel):
@@ -42,11 +45,17 @@ class SubjectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(min_length=3, max_length=254)
-    site: str | None = Field(default=None, max_length=64)
+    site: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     purpose: str = Field(min_length=10, max_length=1000)
     category: RevealCategory = RevealCategory.SUBJECT_REQUEST
 
     _check_purpose = field_validator("purpose")(_text)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        textcheck.refuse_controls(value)
+        return textcheck.email_address(value)
 
 
 class RevealIpRequest(BaseModel):

@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
+from service.apidocs import errors_doc
+from service.bounded import CursorQuery, PathId, SlugQuery
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession, WriteSite
 from service.privacy import service
 from service.privacy.inputs import (
@@ -28,10 +30,8 @@ log = logging.getLogger("margin.privacy")
 moderation_router = APIRouter(prefix="/api/v1/moderation", tags=["privacy"])
 public_router = APIRouter(prefix="/api/v1/sites/{site}/privacy", tags=["privacy"])
 
-SiteQuery = Annotated[str, Query(min_length=1, max_length=64)]
 
-
-@moderation_router.post("/subjects/export")
+@moderation_router.post("/subjects/export", responses=errors_doc(403, 404))
 def export_subject(
     moderator: CurrentModerator, request: SubjectRequest, session: WriteSession, state: StateDep
 ) -> SubjectExport:
@@ -40,7 +40,7 @@ def export_subject(
     return service.moderator_export(session, moderator, state.vault, request, state.clock())
 
 
-@moderation_router.post("/subjects/erase")
+@moderation_router.post("/subjects/erase", responses=errors_doc(403, 404))
 def erase_subject(
     moderator: CurrentModerator,
     request: SubjectRequest,
@@ -61,18 +61,18 @@ def erase_subject(
 def access_register(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    site: SlugQuery,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AccessPage:
     """The register of access to personal data of one of your sites, newest first."""
     return service.access_register(session, moderator, site_slug=site, cursor=cursor, limit=limit)
 
 
-@moderation_router.post("/comments/{comment_id}/reveal-ip")
+@moderation_router.post("/comments/{comment_id}/reveal-ip", responses=errors_doc(403))
 def reveal_ip(
     moderator: CurrentModerator,
-    comment_id: int,
+    comment_id: PathId,
     request: RevealIpRequest,
     session: WriteSession,
     state: StateDep,

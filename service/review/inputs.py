@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
 from service import textcheck
+from service.bounded import DbId
 
 
 class DecisionAction(StrEnum):
@@ -40,13 +41,21 @@ class DecisionRequest(BaseModel):
 
     action: DecisionAction
     reason: str = Field(min_length=1, max_length=1000)
+    # Published on the transparency report and shown to the author: one plain line.
     category: str | None = Field(default=None, max_length=64)
 
     _check_reason = field_validator("reason")(_reason)
 
+    @field_validator("category")
+    @classmethod
+    def _category(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return textcheck.single_line(value, "category") or None
+
 
 class BulkDecisionRequest(DecisionRequest):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[DbId] = Field(min_length=1, max_length=500)
 
 
 class RevealRequest(BaseModel):

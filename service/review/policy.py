@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, select
 
 from service import moderation
@@ -18,7 +18,45 @@ from service.review.learning import SpamLearner
 from service.review.models import Actor
 from service.review.service import site_for
 from service.sites.policy import site_policy
-from service.textcheck import multi_line
+from service.textcheck import multi_line, refuse_controls
+
+MAX_POLICY_DEPTH = 8  # the deepest policy setting is rate_limits.<scope>.limit
+
+
+def _plain_policy(value: dict[str, Any]) -> dict[str, Any]:
+    """Every text of a policy (keys and values, at any depth) is plain: no control
+    characters, lone surrogates or bidi controls. Checked at the boundary, before anything is
+    parsed, stored or logged: a lone surrogate in a word once reached the database and the
+    event log, and every page showing it answered 500."""
+    pending: list[tuple[str, object, int]] = [("policy", value, 0)]
+    while pending:
+        where, item, depth = pending.pop()
+        if depth > MAX_POLICY_DEPTH:
+            raise ValueError(f"{where} is nested too deeply")
+        if isinstance(item, str):
+            _plain_text(where, item)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                _plain_text(f"{where} key {key!r}", str(key))
+                pending.append((f"{where}.{key}", child, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((f"{where}[{i}]", child, depth + 1) for i, child in enumerate(item))
+    return value
+
+
+def _plain_text(where: str, text: str) -> None:
+    try:
+        refuse_controls(text)
+    except ValueError as exc:
+        # ascii(): the message itself must be answerable, whatever the text held.
+        raise ValueError(f"{where!a} {exc}") from None
+
+
+def _reason(value: str) -> str:
+    value = multi_line(value, "reason").strip()
+    if not value:
+        raise ValueError("a reason is required: say why, in plain words")
+    return value
 
 
 class PolicyChange(BaseModel):
@@ -27,12 +65,17 @@ class PolicyChange(BaseModel):
     policy: dict[str, Any]
     reason: str = Field(min_length=1, max_length=1000)
 
+    _check_policy = field_validator("policy")(_plain_policy)
+    _check_reason = field_validator("reason")(_reason)
+
 
 class PolicyTrial(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     policy: dict[str, Any]
     limit: int = Field(default=200, ge=1, le=2000)
+
+    _check_policy = field_validator("policy")(_plain_policy)
 
 
 class PolicyView(BaseModel):
@@ -174,6 +217,8 @@ class ModelReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=1000)
+
+    _check_reason = field_validator("reason")(_reason)
 
 
 def reset_spam_model(

@@ -6,8 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from service.apidocs import errors_doc
+from service.bounded import CursorQuery, PathId, Plain, SlugPath
 from service.comments.models import CommentStatus
-from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
+from service.deps import (
+    SLUG_MAX_LENGTH,
+    SLUG_PATTERN,
+    CurrentModerator,
+    ReadSession,
+    StateDep,
+    WriteSession,
+)
 from service.observability import DECISIONS
 from service.review import policy, service
 from service.review.inputs import (
@@ -24,17 +33,19 @@ from service.review.policy import ModelReset, PolicyChange, PolicyTrial, PolicyV
 router = APIRouter(prefix="/api/v1/moderation", tags=["moderation"])
 
 # Optional: a moderator of exactly one site need not name it.
-SiteQuery = Annotated[str | None, Query(min_length=1, max_length=64)]
+OptionalSlugQuery = Annotated[
+    str | None, Query(min_length=1, max_length=SLUG_MAX_LENGTH, pattern=SLUG_PATTERN)
+]
 
 
 @router.get("/comments")
 def review_queue(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery = None,
+    site: OptionalSlugQuery = None,
     status: CommentStatus | None = None,
-    thread: Annotated[str | None, Query(max_length=512)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    thread: Annotated[Plain | None, Query(max_length=512)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     flagged: bool = False,
 ) -> QueuePage:
@@ -61,7 +72,7 @@ def review_queue(
 @router.post("/comments/{comment_id}/decision")
 def decide(
     moderator: CurrentModerator,
-    comment_id: int,
+    comment_id: PathId,
     request: DecisionRequest,
     session: WriteSession,
     state: StateDep,
@@ -72,7 +83,7 @@ def decide(
     return item
 
 
-@router.post("/decisions")
+@router.post("/decisions", responses=errors_doc(404))
 def decide_bulk(
     moderator: CurrentModerator,
     request: BulkDecisionRequest,
@@ -85,10 +96,10 @@ def decide_bulk(
     return BulkResult(items=items)
 
 
-@router.post("/comments/{comment_id}/reveal-email")
+@router.post("/comments/{comment_id}/reveal-email", responses=errors_doc(403))
 def reveal_email(
     moderator: CurrentModerator,
-    comment_id: int,
+    comment_id: PathId,
     request: RevealRequest,
     session: WriteSession,
     state: StateDep,
@@ -101,8 +112,8 @@ def reveal_email(
 def events(
     moderator: CurrentModerator,
     session: ReadSession,
-    site: SiteQuery = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    site: OptionalSlugQuery = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The moderation event log of one of your sites, newest first."""
@@ -113,7 +124,7 @@ def events(
 
 
 @router.get("/sites/{site}/policy")
-def get_policy(moderator: CurrentModerator, session: ReadSession, site: str) -> PolicyView:
+def get_policy(moderator: CurrentModerator, session: ReadSession, site: SlugPath) -> PolicyView:
     """The site's moderation policy, with every setting spelled out."""
     return policy.read_policy(session, moderator, site)
 
@@ -121,7 +132,7 @@ def get_policy(moderator: CurrentModerator, session: ReadSession, site: str) -> 
 @router.put("/sites/{site}/policy")
 def put_policy(
     moderator: CurrentModerator,
-    site: str,
+    site: SlugPath,
     change: PolicyChange,
     session: WriteSession,
     state: StateDep,
@@ -134,7 +145,7 @@ def put_policy(
 
 @router.post("/sites/{site}/policy/trial")
 def try_policy(
-    moderator: CurrentModerator, site: str, request: PolicyTrial, session: ReadSession
+    moderator: CurrentModerator, site: SlugPath, request: PolicyTrial, session: ReadSession
 ) -> TrialReport:
     """What a proposed policy would have done to recent comments, per check, without acting."""
     return policy.trial(session, moderator, site, request)
@@ -143,7 +154,7 @@ def try_policy(
 @router.post("/sites/{site}/spam-model/reset")
 def reset_spam_model(
     moderator: CurrentModerator,
-    site: str,
+    site: SlugPath,
     request: ModelReset,
     session: WriteSession,
     state: StateDep,

@@ -32,6 +32,7 @@ from service.review.inputs import (
 )
 from service.review.models import Actor, EventPublic, ModerationEvent
 from service.sites.models import Site
+from service.textcheck import readable
 
 ACTION_STATUS = {
     DecisionAction.APPROVE: CommentStatus.APPROVED,
@@ -82,8 +83,8 @@ def _view(comment: Comment, site_slug: str, thread_key: str) -> CommentForModera
         body=comment.body,
         html=comment.html,
         status=comment.status,
-        reason=comment.reason,
-        moderation=comment.moderation,
+        reason=readable(comment.reason),
+        moderation=readable(comment.moderation),
         reply_count=comment.reply_count,
         flag_count=comment.flag_count,
         review_requested=comment.review_requested,
@@ -406,5 +407,13 @@ def list_events(
         rows = rows[:limit]
         assert rows[-1].id is not None
         next_cursor = cursors.encode(rows[-1].id)
-    events = [EventPublic.model_validate(r, from_attributes=True) for r in rows]
+    # Shown readable (service.textcheck.readable): an event stored with a lone surrogate or a
+    # control character stays in the append-only log as it was (its hash covers it, so the
+    # chain still verifies) and no longer makes every page that includes it fail.
+    events = [
+        EventPublic.model_validate(r, from_attributes=True).model_copy(
+            update={"reason": readable(r.reason), "details": readable(r.details)}
+        )
+        for r in rows
+    ]
     return events, next_cursor

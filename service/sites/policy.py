@@ -8,6 +8,7 @@ from typing import Any
 
 from service import moderation
 from service.sites.models import Site
+from service.textcheck import readable
 
 # The parsed policy of each policy object seen lately, by identity. A policy is replaced as a
 # whole when it changes (``site.policy = ...``; the JSON column would not notice an edit in
@@ -24,7 +25,9 @@ def site_policy(site: Site) -> moderation.Policy:
     seen = _BY_OBJECT.get(id(raw))
     if seen is not None and seen[0] is raw:
         return seen[1]
-    parsed = _parse(json.dumps(raw, sort_keys=True, separators=(",", ":")))
+    # readable(): a policy saved before its texts were checked may hold a lone surrogate,
+    # which no answer could carry; shown (and matched) as a visible escape instead.
+    parsed = _parse(json.dumps(readable(raw), sort_keys=True, separators=(",", ":")))
     if len(_BY_OBJECT) >= _BY_OBJECT_MAX:
         _BY_OBJECT.clear()
     _BY_OBJECT[id(raw)] = (raw, parsed)

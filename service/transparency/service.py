@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from service.privacy.models import PiiAccess
 from service.review.models import ModerationEvent
 from service.sites.models import Site
+from service.textcheck import readable
 from service.transparency.models import MonthReport, RemovedCounts, TransparencyReport
 
 REMOVED = {"rejected", "spam", "deleted"}
@@ -94,7 +95,8 @@ def _automatic_reason(details: dict[str, Any], action: str) -> str:
 
 def _human_reason(details: dict[str, Any], action: str) -> str:
     category = details.get("category")
-    return category if isinstance(category, str) and category else action
+    # readable(): the log keeps categories stored before they were checked, as they were.
+    return readable(category) if isinstance(category, str) and category else action
 
 
 def build_report(session: Session, site: Site, *, now: datetime, months: int) -> TransparencyReport:

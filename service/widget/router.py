@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from service.bounded import CursorQuery, Plain
 from service.comments.inputs import LIMITS
 from service.comments.reading import Sort, list_thread
 from service.deps import CurrentSite, ReadSession, StateDep
@@ -80,8 +81,8 @@ def demo() -> Response:
 def thread_html(
     site: CurrentSite,
     session: ReadSession,
-    thread: Annotated[str, Query(min_length=1, max_length=LIMITS["thread"])],
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    thread: Annotated[Plain, Query(min_length=1, max_length=LIMITS["thread"])],
+    cursor: CursorQuery = None,
     sort: Sort = Sort.OLDEST,
 ) -> Response:
     """The thread as plain HTML for readers without JavaScript, text browsers and search

@@ -58,8 +58,10 @@
       .then(function (d) { I18N[lang] = d; }, function () { I18N[lang] = I18N.en; }));
   }
   /* request helper: resolves {status, data, headers}; rejects only on network failure */
-  function req(base, method, path, body, headers) {
+  function req(base, method, path, body, headers, fresh) {
     var init = { method: method, credentials: 'omit', mode: 'cors', headers: headers || {} };
+    if (fresh) init.cache = 'no-cache'; // revalidate (ETag): the page may have changed since
+
     if (body !== undefined) { init.body = JSON.stringify(body); init.headers['Content-Type'] = 'application/json'; }
     return fetch(base + path, init).then(function (r) {
       if (r.status === 204) return { status: 204, data: null, headers: r.headers };
@@ -148,7 +150,7 @@
       return s >= 90 ? rtf.format(Math.ceil(s / 60), 'minute') : rtf.format(s, 'second');
     }
 
-    function call(method, path, body, headers) { return req(api, method, path, body, headers); }
+    function call(method, path, body, headers, fresh) { return req(api, method, path, body, headers, fresh); }
 
     /* ---------- skeleton ---------- */
     var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
@@ -312,8 +314,8 @@
     }
 
     /* ---------- loading ---------- */
-    function fetchPage(limit, first) {
-      return (first || call('GET', pageQuery(opts, sort, limit, cursor))).then(function (r) {
+    function fetchPage(limit, first, fresh) {
+      return (first || call('GET', pageQuery(opts, sort, limit, cursor), undefined, undefined, fresh)).then(function (r) {
         if (r.status !== 200) throw new Error((r.data && r.data.error && r.data.error.message) || String(r.status));
         return r.data;
       });
@@ -350,7 +352,7 @@
     function reload() {
       clearList();
       if (!cfg) loadConfig().then(function () { say('', 'ok'); }, function () { configFailed(retryConfig); });
-      return fetchPage(PAGE).then(addPage).then(showOwn).then(function () { return findTarget(false); }, loadFailed);
+      return fetchPage(PAGE, null, true).then(addPage).then(showOwn).then(function () { return findTarget(false); }, loadFailed);
     }
     function loadFailed() {
       countEl.textContent = t('region');
@@ -593,7 +595,7 @@
           h('button', { type: 'button', class: 'm-btn m-danger', text: t('data_yes'), onclick: function () {
             privacy('erase').then(function (r) {
               if (r.status !== 200) return fail(r);
-              ownTokens().forEach(function (o) { ownSave(o.comment_id, null); });
+              ownTokens().forEach(function (o) { ownSave(o.comment_id, null); delete own[o.comment_id]; });
               store(ID_KEY, null);
               remember.checked = false;
               showData(pl('data_erased', r.data.comments));

@@ -14,7 +14,7 @@
   var LANGS = __MARGIN_LANGS__;         // {"de": "i18n.de.<hash>.json", ...}
   var langLoads = {};
   var PAGE = 20, SEARCH_PAGE = 100, SEARCH_MAX_PAGES = 150;
-  var OWN_KEY = 'margin.own', ID_KEY = 'margin.identity';
+  var OWN_KEY = 'margin.own', ID_KEY = 'margin.identity', WROTE_KEY = 'margin.wrote', WROTE_MS = 60000;
   var mounted = [];
   var seq = 0;
 
@@ -69,6 +69,17 @@
         return { status: r.status, data: data, headers: r.headers };
       });
     });
+  }
+  /* Pages may be cached for up to 35 s (max-age + stale-while-revalidate): for a minute after
+     the reader's own write, this browser revalidates, so a reload never shows the page before it. */
+  function wrote(site, thread, now) {
+    var w = store(WROTE_KEY) || {}, t = Date.now(), key = site + ' ' + thread, recent = t - (w[key] || 0) < WROTE_MS;
+    if (now) {
+      Object.keys(w).forEach(function (k) { if (t - w[k] > WROTE_MS) delete w[k]; });
+      w[key] = t;
+      store(WROTE_KEY, w);
+    }
+    return recent;
   }
   function pageQuery(opts, sort, limit, cursor) {
     return '/comments?thread=' + encodeURIComponent(opts.thread) + '&sort=' + sort + '&limit=' + limit + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
@@ -483,6 +494,7 @@
             if (chars(v) > cfg.limits.body) { err.textContent = t('v_too_long', { field: t('comment'), max: cfg.limits.body }); ta.focus(); return; }
             call('PATCH', '/comments/' + id, { body: v }, { 'X-Edit-Token': mine.tok }).then(function (r) {
               if (r.status === 200) {
+                wrote(opts.site, opts.thread, true);
                 own[id] = Object.assign(mine, { status: r.data.status, reason: r.data.reason, body: r.data.body, until: r.data.editable_until });
                 showMine(id, r.data.comment);
                 nodes[id].art.focus();
@@ -502,6 +514,7 @@
         h('button', { type: 'button', class: 'm-btn m-danger', text: t('yes_delete'), onclick: function () {
           call('DELETE', '/comments/' + id, undefined, { 'X-Edit-Token': mine.tok }).then(function (r) {
             if (r.status === 204) {
+              wrote(opts.site, opts.thread, true);
               ownSave(id, null); delete own[id];
               n.li.remove(); delete nodes[id];
               pendingList.hidden = !pendingList.firstChild;
@@ -597,6 +610,7 @@
               if (r.status !== 200) return fail(r);
               ownTokens().forEach(function (o) { ownSave(o.comment_id, null); delete own[o.comment_id]; });
               store(ID_KEY, null);
+              wrote(opts.site, opts.thread, true);
               remember.checked = false;
               showData(pl('data_erased', r.data.comments));
               dataBox.focus();
@@ -764,6 +778,7 @@
     function created(d, v) {
       idemFor = null;
       formToken = null;
+      wrote(opts.site, opts.thread, true);
       if (remember.checked) store(ID_KEY, { name: v.author_name, email: v.email, website: v.website });
       else store(ID_KEY, null);
       ownSave(d.id, { tok: d.edit_token, thread: opts.thread, at: Date.now() });
@@ -843,7 +858,7 @@
     var rec = { el: el, host: host, widget: null };
     mounted.push(rec);
     // Start the API requests now, in parallel with the language file and the stylesheet.
-    opts.pre = { config: req(opts.api, 'GET', '/config'), page: req(opts.api, 'GET', pageQuery(opts, opts.sort, PAGE)) };
+    opts.pre = { config: req(opts.api, 'GET', '/config'), page: req(opts.api, 'GET', pageQuery(opts, opts.sort, PAGE), undefined, undefined, wrote(site, opts.thread)) };
     opts.pre.config.catch(function () {}); opts.pre.page.catch(function () {}); // handled by the widget
     loadLang(opts.lang).then(function () { rec.widget = new Widget(host, opts); });
   }

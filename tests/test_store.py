@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from datetime import timedelta
 from pathlib import Path
 
@@ -145,6 +146,13 @@ def _keys(db: Database) -> set[str]:
         return set(session.exec(select(Thread.key)).all())
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
 def _submit_behind_the_lock(
     db: Database, committer: GroupCommit, count: int, failing: int, error: Exception
 ) -> dict[int, object]:
@@ -164,12 +172,25 @@ def _submit_behind_the_lock(
         except Exception as raised:
             results[i] = raised
 
+    queued = threading.Semaphore(0)
+    submit_now = committer.submit
+
+    def counted(work: Callable[[Session], object]) -> Future[object]:
+        future = submit_now(work)
+        queued.release()
+        return future
+
+    committer.submit = counted  # type: ignore[method-assign]  # run() submits through it
     with db.write() as blocker:
         Sql(blocker)  # BEGIN IMMEDIATE: the lock is ours until the rollback
         threads = [threading.Thread(target=submit, args=(i,)) for i in range(count)]
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        # Wait for what matters, not for a time: every submission is queued and the writer
+        # has begun a batch (and waits for the lock we hold).
+        for _ in range(count):
+            assert queued.acquire(timeout=30), "a submission never reached the queue"
+        _wait_for(lambda: committer.transactions >= 1)
         assert results == {}, "nothing may be acknowledged while the lock is held"
         blocker.rollback()
     for thread in threads:
@@ -258,14 +279,27 @@ def test_the_event_loop_never_waits_for_a_held_write_lock(sqlite_db: Database) -
     committer = GroupCommit(sqlite_db)
     path = str(sqlite_db.engine.url.database)
 
-    async def scenario() -> tuple[str, int, str, int]:
+    async def scenario() -> tuple[str, str, int]:
+        # A heartbeat task on the same loop: it can only beat while the submissions wait
+        # without blocking the loop.
+        beats = 0
+
+        async def heartbeat() -> None:
+            nonlocal beats
+            while True:
+                await asyncio.sleep(0.001)
+                beats += 1
+
+        async def beats_while(pending: asyncio.Future[str]) -> None:
+            start = beats
+            while beats < start + 20:  # a condition, not a time: 20 beats of the other task
+                await asyncio.sleep(0.001)
+
+        beating = asyncio.get_running_loop().create_task(heartbeat())
         other_program = sqlite3.connect(path, isolation_level=None)
         other_program.execute("BEGIN IMMEDIATE")
         first = committer.submit_on_loop(_work("behind-sqlite"))
-        ticks = 0
-        for _ in range(20):
-            await asyncio.sleep(0.01)
-            ticks += 1
+        await beats_while(first)
         assert not first.done(), "written while another program held the lock"
         other_program.execute("ROLLBACK")
         other_program.close()
@@ -274,15 +308,15 @@ def test_the_event_loop_never_waits_for_a_held_write_lock(sqlite_db: Database) -
         with sqlite_db.write() as session:  # a request thread's turn at the write lock
             Sql(session)
             second = committer.submit_on_loop(_work("behind-a-writer"))
-            for _ in range(20):
-                await asyncio.sleep(0.01)
-                ticks += 1
+            await beats_while(second)
             assert not second.done(), "written during another writer's turn"
             session.rollback()
-        return written_first, ticks, await second, committer.transactions
+        written_second = await second
+        beating.cancel()
+        return written_first, written_second, committer.transactions
 
-    first, ticks, second, transactions = run_async(scenario)
-    assert (first, second, ticks) == ("behind-sqlite", "behind-a-writer", 40)
+    first, second, transactions = run_async(scenario)
+    assert (first, second) == ("behind-sqlite", "behind-a-writer")
     assert transactions >= 2
     assert _keys(sqlite_db) == {"behind-sqlite", "behind-a-writer"}
 

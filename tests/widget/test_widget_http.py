@@ -172,3 +172,35 @@ def test_noscript_page_paginates_with_links(client: TestClient) -> None:
 
 def test_noscript_page_for_unknown_site_is_404(client: TestClient) -> None:
     assert client.get("/sites/nope/threads", params={"thread": "x"}).status_code == 404
+
+
+def test_origin_check_tells_the_widget_what_to_register(client: TestClient) -> None:
+    """Open to every origin (the widget asks it after a CORS failure), never cached, and it
+    says no more than a preflight would: whether this origin may use this site."""
+    make_site(client.app.state.margin.db)  # type: ignore[attr-defined]
+    allowed = client.get(
+        "/sites/news/origin-check",
+        params={"origin": "https://news.example.org/"},
+        headers={"Origin": "https://elsewhere.example"},
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "*"
+    assert allowed.headers["cache-control"] == "no-store"
+    assert allowed.json() == {
+        "site": "news",
+        "site_exists": True,
+        "origin": "https://news.example.org",
+        "allowed": True,
+    }
+    other = client.get("/sites/news/origin-check", params={"origin": "http://localhost:8000"})
+    assert other.json()["allowed"] is False and other.json()["site_exists"] is True
+    assert "news.example.org" not in other.text  # the registered origins are not listed
+    unknown = client.get("/sites/nope/origin-check", params={"origin": "http://localhost:8000"})
+    assert unknown.status_code == 200
+    assert unknown.json() == {
+        "site": "nope",
+        "site_exists": False,
+        "origin": "http://localhost:8000",
+        "allowed": False,
+    }
+    assert client.get("/sites/news/origin-check").status_code == 422

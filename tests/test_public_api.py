@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from service.db import Database
 from tests.factories import (
@@ -69,15 +70,21 @@ def test_first_time_authors_are_held_then_trusted_by_email_and_name(
 
 
 def test_rejected_spam_and_deleted_comments_never_appear(client: TestClient, db: Database) -> None:
-    make_site(db, policy={"mode": "premoderate_all", "require_form_token": False})
+    """S-MOD-1: each moderator decision takes its comment off the public page."""
+    # Published first, so that each decision below is what takes its comment off the page.
+    make_site(db, policy={"mode": "publish", "require_form_token": False})
     token = make_moderator(db, "news")
-    ids = [post_comment(client, body=f"comment number {i}").json()["id"] for i in range(4)]
-    decide(client, token, ids[0], "approve")
-    decide(client, token, ids[1], "reject", "off topic")
-    decide(client, token, ids[2], "spam", "advert")
-    decide(client, token, ids[3], "delete", "requested")
+    created = [post_comment(client, body=f"comment number {i}").json() for i in range(4)]
+    assert [c["status"] for c in created] == ["approved"] * 4
+    ids = [c["id"] for c in created]
+    assert public_ids(client) == ids
+    assert decide(client, token, ids[1], "reject", "off topic").status_code == 200
+    assert public_ids(client) == [ids[0], ids[2], ids[3]]
+    assert decide(client, token, ids[2], "spam", "advert").status_code == 200
+    assert public_ids(client) == [ids[0], ids[3]]
+    assert decide(client, token, ids[3], "delete", "requested").status_code == 200
     assert public_ids(client) == [ids[0]]
-    decide(client, token, ids[0], "reject", "changed our mind")
+    assert decide(client, token, ids[0], "reject", "changed our mind").status_code == 200
     assert public_ids(client) == []
     page = client.get("/api/v1/sites/news/comments", params={"thread": THREAD}).json()
     assert page["thread"]["total"] == 0 and page["comments"] == []
@@ -137,6 +144,66 @@ def test_cursor_pagination_returns_every_comment_once(client: TestClient, db: Da
     assert [c["id"] for c in most.json()["comments"]] == [roots[3], reply]
     under = client.get("/api/v1/sites/news/comments", params={"thread": THREAD, "root": roots[3]})
     assert [c["id"] for c in under.json()["comments"]] == [reply]
+
+
+def _root_pages(client: TestClient, sort: str, limit: int) -> list[list[int]]:
+    """The top-level ids of every page of the thread in ``sort`` order, following the cursor."""
+    pages: list[list[int]] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"thread": THREAD, "sort": sort, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/v1/sites/news/comments", params=params).json()
+        pages.append([c["id"] for c in page["comments"] if c["parent_id"] is None])
+        cursor = page["next_cursor"]
+        if cursor is None or len(pages) > 20:
+            return pages
+
+
+def test_newest_and_most_replied_sorts_page_past_the_first_page(
+    client: TestClient, db: Database
+) -> None:
+    """Every top-level comment comes once, in order, across pages; in "most replied" the ties
+    (same number of replies, newest first) run across page boundaries."""
+    make_site(db)
+    roots = [
+        post_comment(client, body=f"root {i}", email=f"r{i}@example.org").json()["id"]
+        for i in range(9)
+    ]
+    replies = [2, 0, 1, 2, 0, 1, 2, 0, 1]
+    for i, count in enumerate(replies):
+        for j in range(count):
+            reply = post_comment(
+                client, body=f"reply {j} to {i}", parent_id=roots[i], email=f"x{i}{j}@example.org"
+            )
+            assert reply.status_code == 201, reply.text
+    assert _root_pages(client, "newest", 4) == [roots[8:4:-1], roots[4:0:-1], [roots[0]]]
+    by_replies = [roots[i] for i in (6, 3, 0, 8, 5, 2, 7, 4, 1)]
+    assert _root_pages(client, "replies", 2) == [
+        by_replies[0:2],
+        by_replies[2:4],
+        by_replies[4:6],
+        by_replies[6:8],
+        by_replies[8:],
+    ]
+
+
+def test_a_closed_thread_refuses_new_comments(client: TestClient, db: Database) -> None:
+    make_site(db)
+    first = post_comment(client, body="before the close")
+    assert first.status_code == 201
+    with db.write() as session:
+        session.execute(text("UPDATE threads SET is_open = false"))
+        session.commit()
+    refused = post_comment(client, body="after the close", email="late@example.org")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "comments are closed on this article"
+    reply = post_comment(client, body="a late reply", parent_id=first.json()["id"])
+    assert reply.status_code == 403
+    page = client.get("/api/v1/sites/news/comments", params={"thread": THREAD}).json()
+    assert page["thread"]["open"] is False
+    assert [c["id"] for c in page["comments"]] == [first.json()["id"]]
 
 
 def test_bad_cursor_is_a_clear_422(client: TestClient, db: Database) -> None:

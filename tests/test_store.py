@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from datetime import timedelta
 from pathlib import Path
 
@@ -141,6 +142,13 @@ def _keys(db: Database) -> set[str]:
         return set(session.exec(select(Thread.key)).all())
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+
+
 def _submit_behind_the_lock(
     db: Database, committer: GroupCommit, count: int, failing: int, error: Exception
 ) -> dict[int, object]:
@@ -160,12 +168,25 @@ def _submit_behind_the_lock(
         except Exception as raised:
             results[i] = raised
 
+    queued = threading.Semaphore(0)
+    submit_now = committer.submit
+
+    def counted(work: Callable[[Session], object]) -> Future[object]:
+        future = submit_now(work)
+        queued.release()
+        return future
+
+    committer.submit = counted  # type: ignore[method-assign]  # run() submits through it
     with db.write() as blocker:
         Sql(blocker)  # BEGIN IMMEDIATE: the lock is ours until the rollback
         threads = [threading.Thread(target=submit, args=(i,)) for i in range(count)]
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
+        # Wait for what matters, not for a time: every submission is queued and the writer
+        # has begun a batch (and waits for the lock we hold).
+        for _ in range(count):
+            assert queued.acquire(timeout=30), "a submission never reached the queue"
+        _wait_for(lambda: committer.transactions >= 1)
         assert results == {}, "nothing may be acknowledged while the lock is held"
         blocker.rollback()
     for thread in threads:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from service.bounded import CursorQuery, Plain
 from service.comments.inputs import LIMITS
@@ -75,6 +75,31 @@ def home(state: StateDep) -> Response:
 def demo() -> Response:
     """A news article with the widget under it: the whole product on one page."""
     return _html(pages.demo_page(), pages.PAGE_CSP)
+
+
+@router.get("/sites/{site}/origin-check")
+def origin_check(
+    state: StateDep,
+    site: Annotated[str, Path(min_length=1, max_length=64)],
+    origin: Annotated[str, Query(min_length=1, max_length=300)],
+) -> Response:
+    """Whether a page's origin may use a site: asked by the widget only after a request to
+    the API failed, so it can tell the publisher which origin to register instead of failing
+    silently. Open to every origin (the API itself answers an unregistered origin without CORS
+    headers, which a page cannot tell from a network failure); it reveals no more than a CORS
+    preflight does."""
+    found = state.sites.find(site)
+    wanted = origin.rstrip("/").lower()
+    body = {
+        "site": site,
+        "site_exists": found is not None,
+        "origin": wanted,
+        "allowed": found is not None and wanted in found.allowed_origins,
+    }
+    return JSONResponse(
+        body,
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/sites/{site}/threads")

@@ -2,21 +2,35 @@
 
 Chromium is Debian's ``/usr/bin/chromium`` driven by Playwright. Without it the tests skip, except
 in CI (``CI`` set), where a missing browser is a failure. Every test's page records every request
-and, at the end, the test fails if any went to another host or if any cookie was set.
+and, at the end, the test fails if any went to a host other than Margin's and the publisher's, or
+if any cookie was set.
+
+The publisher's article pages come from a second real web server on another port of 127.0.0.1
+(another origin), so the browser applies CORS to every request the widget makes, as it does on
+a newspaper's site: the preflights, the allowed origins and the exposed headers are all real.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from service.db import Database
 from tests.factories import make_moderator, make_site
@@ -37,11 +51,55 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 DEMO_THREAD = "/2020/12/18/zoom-data"
 
 
+# Small enough that a comment within the 10,000-character limit can still be too large in bytes
+# (emoji are four bytes each), so the widget's 413 path runs against the real server.
+MAX_REQUEST_BYTES = 32 * 1024
+
+
+class Publisher:
+    """A publisher's web server on its own port: serves the article pages the tests register,
+    with a Content-Security-Policy that allows Margin's origin and nothing else (the one
+    docs/widget.md gives publishers)."""
+
+    def __init__(self, margin_base: str) -> None:
+        self.pages: dict[str, str] = {}
+        self.csp = (
+            f"default-src 'none'; script-src {margin_base}; style-src 'unsafe-inline' {margin_base};"
+            f" connect-src {margin_base}; img-src data:; base-uri 'none'"
+        )
+        pages, csp = self.pages, self.csp
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                html = pages.get(self.path.split("#")[0])
+                body = (html or "not found").encode()
+                self.send_response(200 if html is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Security-Policy", csp)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                del format, args
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class Margin:
     base: str
     db: Database
     root: Path
+    publisher: Publisher
     moderator: str = ""
 
     def api(self, path: str) -> str:
@@ -51,7 +109,7 @@ class Margin:
         make_site(
             self.db,
             slug,
-            origins=[self.base],
+            origins=[self.publisher.base],
             # The bot-timing rules are tested by the moderation suite; here the browser
             # types faster than a person, so they are off unless a test turns them on.
             policy={
@@ -75,7 +133,9 @@ class Margin:
             **fields,
         }
         response = httpx.post(
-            self.api(f"/sites/{site}/comments"), json=payload, headers={"Origin": self.base}
+            self.api(f"/sites/{site}/comments"),
+            json=payload,
+            headers={"Origin": self.publisher.base},
         )
         assert response.status_code == 201, response.text
         data: dict[str, Any] = response.json()
@@ -104,16 +164,24 @@ def margin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Margin]:
     os.chdir(root)
     try:
         server = live_server(
-            url, root / "keys.json", extra_env={"MARGIN_DEMO": "1", "MARGIN_ENV": "development"}
+            url,
+            root / "keys.json",
+            extra_env={
+                "MARGIN_DEMO": "1",
+                "MARGIN_ENV": "development",
+                "MARGIN_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+            },
         )
         base = server.__enter__()
     finally:
         os.chdir(here)
     db = Database(url)
+    publisher = Publisher(base)
     try:
         token = (root / "var" / "demo-moderator-token").read_text().strip()
-        yield Margin(base=base, db=db, root=root, moderator=token)
+        yield Margin(base=base, db=db, root=root, publisher=publisher, moderator=token)
     finally:
+        publisher.close()
         db.dispose()
         server.__exit__(None, None, None)
 
@@ -152,7 +220,8 @@ def context(browser: Browser, margin: Margin, recorder: Recorder) -> Iterator[Br
     cookies = context.cookies()
     context.close()
     assert cookies == [], f"cookies were set: {cookies}"
-    foreign = [u for u in recorder.urls if not u.startswith(margin.base + "/")]
+    ours = (margin.base + "/", margin.publisher.base + "/", "blob:")  # blob: a file to save
+    foreign = [u for u in recorder.urls if not u.startswith(ours)]
     assert foreign == [], f"requests to hosts other than Margin: {foreign}"
     assert recorder.errors == [], f"JavaScript errors: {recorder.errors}"
 
@@ -161,14 +230,22 @@ def context(browser: Browser, margin: Margin, recorder: Recorder) -> Iterator[Br
 def page(context: BrowserContext, recorder: Recorder) -> Page:
     page = context.new_page()
     page.on("pageerror", lambda error: recorder.errors.append(str(error)))
+
+    def csp_violation(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            recorder.errors.append(message.text)
+
+    page.on("console", csp_violation)
     return page
 
 
 def host_page(
     page: Page, margin: Margin, tags: str, *, path: str = "/host/article", lang: str = "en"
 ) -> str:
-    """Serve a publisher's article page at the Margin origin (so it is an allowed origin)."""
-    url = f"{margin.base}{path}"
+    """A publisher's article page on the publisher's server (another origin than Margin's),
+    with hostile CSS; ``src="/embed.js"`` in ``tags`` is Margin's loader."""
+    del page
+    tags = tags.replace('src="/embed.js"', f'src="{margin.base}/embed.js"')
     html = (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host article</title>'
         '<link rel="icon" href="data:,"><style>* { font-family: serif !important; color: red; }'
@@ -176,11 +253,8 @@ def host_page(
         f'<a href="#top" id="before">Top of the page</a><article><h1>An article</h1></article>{tags}'
         "</body></html>"
     )
-    page.route(
-        url,
-        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
-    )
-    return url
+    margin.publisher.pages[path] = html
+    return f"{margin.publisher.base}{path}"
 
 
 def widget_tag(site: str, thread: str = DEMO_THREAD, **attrs: str) -> str:

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from service.db import Database
 from tests.conftest import FrozenClock
-from tests.factories import auth, decide, make_moderator, make_site, post_comment
+from tests.factories import ORIGIN, auth, decide, make_moderator, make_site, post_comment
 
 NAME = "Wilhelmina Transparent"
 EMAIL = "wilhelmina@example.org"
@@ -85,3 +85,73 @@ def test_automatic_removals_are_counted_by_rule(client: TestClient, db: Database
     removed_or_held = month["removed"]["automatic"] + month["held"]
     assert removed_or_held >= 1
     assert client.get("/api/v1/sites/nope/transparency").status_code == 404
+
+
+def test_removals_are_counted_by_the_rule_that_decided(client: TestClient, db: Database) -> None:
+    """Each automatic removal is counted under the check that decided it (not just "spam" or
+    "rejected"); published and held are counted exactly."""
+    policy = {
+        "mode": "publish",
+        "require_form_token": False,
+        "blocked_words": ["idiot"],
+        "dry_run": ["spam_filter"],  # the rules alone decide, not the learned filter
+    }
+    make_site(db, policy=policy)
+    assert post_comment(client, body="hello").json()["status"] == "approved"
+    bot = post_comment(client, body="spam", honeypot="filled by a bot", email="bot@example.org")
+    assert bot.json()["status"] == "spam"
+    rude = post_comment(client, body="what an idiot", email="rude@example.org")
+    assert rude.json()["status"] == "rejected"
+    report = client.get("/api/v1/sites/news/transparency", params={"months": 1}).json()
+    month = report["months"][-1]
+    assert (month["received"], month["published"], month["held"]) == (3, 1, 0)
+    assert month["removed"] == {
+        "total": 2,
+        "automatic": 2,
+        "human": 0,
+        "by_reason": {"honeypot": 1, "words": 1},
+    }
+
+
+def test_author_deletions_erasures_and_exports_are_counted_apart(
+    client: TestClient, db: Database
+) -> None:
+    """An author deleting their own comment is not a removal by moderation; an erasure counts
+    its comments; one export of several comments is one access to personal data."""
+    make_site(db, policy={"mode": "publish", "require_form_token": False})
+    mod = make_moderator(db, "news", pii=True)
+    first = post_comment(client, body="first words", email="a@example.org").json()
+    second = post_comment(client, body="second words", email="b@example.org").json()
+    third = post_comment(client, body="third words", email="b@example.org").json()
+    origin = {"Origin": ORIGIN}
+    deleted = client.delete(
+        f"/api/v1/sites/news/comments/{first['id']}",
+        headers={"X-Edit-Token": first["edit_token"], **origin},
+    )
+    assert deleted.status_code == 204
+    assert decide(client, mod, second["id"], "reject", "off topic").status_code == 200
+    export = client.post(
+        "/api/v1/moderation/subjects/export",
+        json={
+            "email": "b@example.org",
+            "purpose": "the author asked for a copy",
+            "category": "subject_request",
+        },
+        headers=auth(mod),
+    )
+    assert export.status_code == 200 and len(export.json()["comments"]) == 2
+    owned = [{"comment_id": third["id"], "edit_token": third["edit_token"]}]
+    erase = client.post(
+        "/api/v1/sites/news/privacy/erase", json={"comments": owned}, headers=origin
+    )
+    assert erase.status_code == 200
+    month = client.get("/api/v1/sites/news/transparency", params={"months": 1}).json()["months"][-1]
+    assert month["deleted_by_author"] == 1
+    assert month["removed"] == {
+        "total": 1,
+        "automatic": 0,
+        "human": 1,
+        "by_reason": {"reject": 1},  # no category given: the action names it
+    }
+    assert month["erased_on_request"] == 1
+    assert month["personal_data_access"] == {"subject_request": 1}

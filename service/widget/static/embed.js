@@ -14,7 +14,7 @@
   var LANGS = __MARGIN_LANGS__;         // {"de": "i18n.de.<hash>.json", ...}
   var langLoads = {};
   var PAGE = 20, SEARCH_PAGE = 100, SEARCH_MAX_PAGES = 150;
-  var OWN_KEY = 'margin.own', ID_KEY = 'margin.identity';
+  var OWN_KEY = 'margin.own', ID_KEY = 'margin.identity', WROTE_KEY = 'margin.wrote', WROTE_MS = 60000;
   var mounted = [];
   var seq = 0;
 
@@ -58,8 +58,10 @@
       .then(function (d) { I18N[lang] = d; }, function () { I18N[lang] = I18N.en; }));
   }
   /* request helper: resolves {status, data, headers}; rejects only on network failure */
-  function req(base, method, path, body, headers) {
+  function req(base, method, path, body, headers, fresh) {
     var init = { method: method, credentials: 'omit', mode: 'cors', headers: headers || {} };
+    if (fresh) init.cache = 'no-cache'; // revalidate (ETag): the page may have changed since
+
     if (body !== undefined) { init.body = JSON.stringify(body); init.headers['Content-Type'] = 'application/json'; }
     return fetch(base + path, init).then(function (r) {
       if (r.status === 204) return { status: 204, data: null, headers: r.headers };
@@ -67,6 +69,17 @@
         return { status: r.status, data: data, headers: r.headers };
       });
     });
+  }
+  /* Pages may be cached for up to 35 s (max-age + stale-while-revalidate): for a minute after
+     the reader's own write, this browser revalidates, so a reload never shows the page before it. */
+  function wrote(site, thread, now) {
+    var w = store(WROTE_KEY) || {}, t = Date.now(), key = site + ' ' + thread, recent = t - (w[key] || 0) < WROTE_MS;
+    if (now) {
+      Object.keys(w).forEach(function (k) { if (t - w[k] > WROTE_MS) delete w[k]; });
+      w[key] = t;
+      store(WROTE_KEY, w);
+    }
+    return recent;
   }
   function pageQuery(opts, sort, limit, cursor) {
     return '/comments?thread=' + encodeURIComponent(opts.thread) + '&sort=' + sort + '&limit=' + limit + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
@@ -114,14 +127,21 @@
     var cfg = null, sort = opts.sort, cursor = null, total = 0, lastRoot = 0;
     var nodes = {};           // id -> {li, art, ol, depth, name, comment}
     var own = {};             // id -> {tok, until, status, reason, body}
-    var formToken = null, formTokenAt = 0, idem = null, idemFor = null, replyTo = null, busy = false;
+    var formToken = null, formTokenAt = 0, idem = null, idemFor = null, replyTo = null, busy = false, cfgLoad = null;
     var rtf = W.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }) : null;
     var dtf = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' });
     var plural = new Intl.PluralRules(lang);
 
-    function t(key, vars) {
-      var s = S[key] !== undefined ? S[key] : I18N.en[key];
+    function t(key, vars, en) {
+      var s = S[key] !== undefined && !en ? S[key] : I18N.en[key];
       return String(s).replace(/\{(\w+)\}/g, function (m, k) { return vars && vars[k] !== undefined ? vars[k] : m; });
+    }
+    /* "1 character" / "2 characters": keys KEY_one and KEY_other */
+    function pl(key, n) { return t(key + (plural.select(n) === 'one' ? '_one' : '_other'), { n: n.toLocaleString(lang) }); }
+    /* The server's reason may already say "held for review"; the sentence around it says so too. */
+    function plainReason(r) {
+      r = String(r || '').replace(/^held for review\s*:\s*/i, '').replace(/\s*:\s*held for review\.?$/i, '').trim();
+      return /^held for review\.?$/i.test(r) ? '' : r;
     }
     function rel(date) {
       var secs = (date.getTime() - Date.now()) / 1000, a = Math.abs(secs);
@@ -141,7 +161,7 @@
       return s >= 90 ? rtf.format(Math.ceil(s / 60), 'minute') : rtf.format(s, 'second');
     }
 
-    function call(method, path, body, headers) { return req(api, method, path, body, headers); }
+    function call(method, path, body, headers, fresh) { return req(api, method, path, body, headers, fresh); }
 
     /* ---------- skeleton ---------- */
     var root = host.attachShadow ? host.attachShadow({ mode: 'open' }) : host;
@@ -157,6 +177,9 @@
     var pendingList = h('ol', { class: 'm-list m-own-list', hidden: true });
     var listMsg = h('p', { class: 'm-note', hidden: true });
     var more = h('button', { type: 'button', class: 'm-btn m-more', hidden: true, text: t('load_more'), onclick: loadPage });
+    var notice = h('p', { class: 'm-notice', role: 'alert', hidden: true });
+    var dataBox = h('div', { class: 'm-data', id: uid + '-data', tabindex: '-1', hidden: true });
+    var dataBtn = h('button', { type: 'button', class: 'm-link', 'aria-expanded': 'false', 'aria-controls': uid + '-data', text: t('my_data'), onclick: toggleData });
     var plain = h('a', { class: 'm-plain', href: BASE + '/sites/' + encodeURIComponent(opts.site) + '/threads?thread=' + encodeURIComponent(opts.thread), text: t('plain_version') });
 
     /* the form */
@@ -205,7 +228,7 @@
     var wrap = h('section', { class: 'm', lang: lang, 'aria-label': t('region'), hidden: true }, [
       h('div', { class: 'm-top' }, [countEl, h('div', { class: 'm-tools' }, [
         h('label', { for: uid + '-sort', text: t('sort_label') }), sortSel, jump])]),
-      pendingList, list, listMsg, more, formSlot, h('p', { class: 'm-foot' }, [plain]), live]);
+      notice, pendingList, list, listMsg, more, formSlot, h('p', { class: 'm-foot' }, [plain, ' · ', dataBtn]), dataBox, live]);
     root.appendChild(link);
     root.appendChild(wrap);
     var shown = new Promise(function (res) { link.onload = res; link.onerror = res; W.setTimeout(res, 3000); })
@@ -240,12 +263,13 @@
         var body = h('div', { class: 'm-body' });
         body.innerHTML = c.html; // sanitised by the server (nh3)
         art.appendChild(body);
-        if (mine && mine.status !== 'approved' && mine.reason) art.appendChild(h('p', { class: 'm-reason', text: t('status_reason', { reason: mine.reason }) }));
+        if (mine && mine.status !== 'approved' && plainReason(mine.reason)) art.appendChild(h('p', { class: 'm-reason', text: t('status_reason', { reason: plainReason(mine.reason) }) }));
         var actions = h('div', { class: 'm-actions' });
         if (!mine || mine.status === 'approved') {
           actions.appendChild(h('button', { type: 'button', class: 'm-link m-reply', 'aria-label': t('reply_to', { name: c.author_name }), text: t('reply'),
             onclick: function () { setReply(c.id); } }));
         }
+        if (!mine) actions.appendChild(h('button', { type: 'button', class: 'm-link m-report-btn', 'aria-label': t('report_label', { name: c.author_name }), text: t('report'), onclick: function () { openReport(c.id); } }));
         if (mine && new Date(mine.until).getTime() > Date.now() && mine.status !== 'deleted') {
           actions.appendChild(h('button', { type: 'button', class: 'm-link m-edit', text: t('edit'), onclick: function () { startEdit(c.id); } }));
           actions.appendChild(h('button', { type: 'button', class: 'm-link m-delete', text: t('delete'), onclick: function () { askDelete(c.id); } }));
@@ -301,8 +325,8 @@
     }
 
     /* ---------- loading ---------- */
-    function fetchPage(limit, first) {
-      return (first || call('GET', pageQuery(opts, sort, limit, cursor))).then(function (r) {
+    function fetchPage(limit, first, fresh) {
+      return (first || call('GET', pageQuery(opts, sort, limit, cursor), undefined, undefined, fresh)).then(function (r) {
         if (r.status !== 200) throw new Error((r.data && r.data.error && r.data.error.message) || String(r.status));
         return r.data;
       });
@@ -338,14 +362,55 @@
     function clearList() { list.textContent = ''; pendingList.textContent = ''; nodes = {}; cursor = null; lastRoot = 0; }
     function reload() {
       clearList();
-      return fetchPage(PAGE).then(addPage).then(showOwn).then(function () { return findTarget(false); }, loadFailed);
+      if (!cfg) loadConfig().then(function () { say('', 'ok'); }, function () { configFailed(retryConfig); });
+      return fetchPage(PAGE, null, true).then(addPage).then(showOwn).then(function () { return findTarget(false); }, loadFailed);
     }
     function loadFailed() {
       countEl.textContent = t('region');
-      listMsg.hidden = false;
-      listMsg.textContent = t('load_failed') + ' ';
-      listMsg.appendChild(h('button', { type: 'button', class: 'm-link', text: t('retry'), onclick: function () { listMsg.hidden = true; reload(); } }));
+      return diagnose().then(function () {
+        listMsg.hidden = false;
+        listMsg.textContent = t('load_failed') + ' ';
+        listMsg.appendChild(h('button', { type: 'button', class: 'm-link m-retry', text: t('retry'), onclick: function () { listMsg.hidden = true; reload(); } }));
+      });
     }
+    /* After a failed request: is this page's origin registered, does the site exist? Tells the
+       publisher what to do, on the page and in the console, instead of failing silently. */
+    function diagnose() {
+      var o = W.location.origin;
+      return fetch(BASE + '/sites/' + encodeURIComponent(opts.site) + '/origin-check?origin=' + encodeURIComponent(o), { credentials: 'omit' })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          var key = o === 'null' ? 'pub_file' : !d.site_exists ? 'pub_site' : !d.allowed ? 'pub_origin' : '';
+          if (!key) { notice.hidden = true; return ''; }
+          var v = { origin: o, site: opts.site, command: 'margin site ' + (d.site_exists ? 'update ' : 'create ') + opts.site + ' --origin ' + o };
+          if (notice.hidden && W.console) console.error('Margin: ' + t(key, v, true));
+          notice.textContent = t(key, v);
+          notice.hidden = false;
+          return notice.textContent;
+        }, function () { return ''; });
+    }
+    function loadConfig(first) {
+      if (cfg) return Promise.resolve(cfg);
+      return cfgLoad || (cfgLoad = (first || call('GET', '/config')).then(function (r) {
+        if (r.status !== 200) throw new Error('config ' + r.status);
+        useConfig(r.data);
+        return cfg;
+      }).then(null, function (e) { cfgLoad = null; throw e; }));
+    }
+    function useConfig(data) {
+      cfg = data;
+      if (!opts.maxDepthSet) opts.maxDepth = cfg.max_depth;
+      var mode = cfg.moderation_mode;
+      nextText.textContent = t(mode === 'publish' ? 'next_publish' : mode === 'premoderate_all' ? 'next_all' : 'next_first') + ' ' +
+        t('next_edit', { min: Math.round(cfg.edit_window_seconds / 60) }) + ' ' + t('privacy');
+      Object.keys(F).forEach(function (k) { if (cfg.limits[k]) F[k].input.setAttribute('maxlength', cfg.limits[k] * 2); });
+      updateCounter();
+    }
+    /* The form's settings could not be loaded: say so, with a retry of what failed. */
+    function configFailed(retry) {
+      return diagnose().then(function (p) { say(p || t('err_config'), 'error', p ? null : retry); });
+    }
+    function retryConfig() { loadConfig().then(function () { say('', 'ok'); }, function () { configFailed(retryConfig); }); }
     /* permalinks: #comment-123 scrolls to and highlights the comment, loading later pages if needed */
     function targetId() {
       var m = /^#comment-(\d+)$/.exec(W.location.hash);
@@ -429,10 +494,12 @@
             if (chars(v) > cfg.limits.body) { err.textContent = t('v_too_long', { field: t('comment'), max: cfg.limits.body }); ta.focus(); return; }
             call('PATCH', '/comments/' + id, { body: v }, { 'X-Edit-Token': mine.tok }).then(function (r) {
               if (r.status === 200) {
+                wrote(opts.site, opts.thread, true);
                 own[id] = Object.assign(mine, { status: r.data.status, reason: r.data.reason, body: r.data.body, until: r.data.editable_until });
                 showMine(id, r.data.comment);
                 nodes[id].art.focus();
-                say(t('edited_ok') + (r.data.status === 'pending' ? ' ' + t('out_pending', { reason: r.data.reason }) : ''), 'ok');
+                var why = plainReason(r.data.reason);
+                say(t('edited_ok') + (r.data.status === 'pending' ? ' ' + t(why ? 'out_pending' : 'out_pending_plain', { reason: why }) : ''), 'ok');
               } else err.textContent = errorText(r);
             }, function () { err.textContent = t('err_network'); });
           } }),
@@ -447,6 +514,7 @@
         h('button', { type: 'button', class: 'm-btn m-danger', text: t('yes_delete'), onclick: function () {
           call('DELETE', '/comments/' + id, undefined, { 'X-Edit-Token': mine.tok }).then(function (r) {
             if (r.status === 204) {
+              wrote(opts.site, opts.thread, true);
               ownSave(id, null); delete own[id];
               n.li.remove(); delete nodes[id];
               pendingList.hidden = !pendingList.firstChild;
@@ -458,6 +526,101 @@
         h('button', { type: 'button', class: 'm-btn m-secondary', text: t('cancel'), onclick: function () { box.remove(); n.art.focus(); } })]);
       n.art.appendChild(box);
       box.querySelector('button').focus();
+    }
+
+    /* ---------- reader controls: report a comment; "my data" by the stored edit tokens ---------- */
+    function openReport(id) {
+      var n = nodes[id];
+      if (n.art.querySelector('.m-report')) return;
+      var cat = h('select', { id: uid + '-rc' + id, class: 'm-sort' }, ['spam', 'abuse', 'off_topic', 'illegal', 'personal_data', 'other'].map(function (v) {
+        return h('option', { value: v, text: t('cat_' + v) });
+      }));
+      var note = h('textarea', { id: uid + '-rn' + id, class: 'm-input', rows: 2, maxlength: 500 });
+      var err = h('p', { class: 'm-err', role: 'alert' });
+      var box = h('div', { class: 'm-report m-editor', role: 'group', 'aria-label': t('report') }, [
+        h('label', { for: cat.id, text: t('report_why') }), cat,
+        h('label', { for: note.id, text: t('report_note') }), note, err,
+        h('div', { class: 'm-buttons' }, [
+          h('button', { type: 'button', class: 'm-btn m-primary', text: t('report_send'), onclick: send }),
+          h('button', { type: 'button', class: 'm-btn m-secondary', text: t('cancel'), onclick: function () { box.remove(); n.art.focus(); } })])]);
+      function send() {
+        err.textContent = '';
+        call('POST', '/comments/' + id + '/flags', { category: cat.value, note: note.value.trim() }).then(function (r) {
+          if (r.status !== 202) { err.textContent = errorText(r); return; }
+          var done = h('p', { class: 'm-note m-reported', tabindex: '-1', text: t('report_thanks') });
+          box.replaceWith(done);
+          done.focus();
+        }, function () { err.textContent = t('err_network'); });
+      }
+      n.art.appendChild(box);
+      cat.focus();
+    }
+    function ownTokens() {
+      var all = ownAll(), prefix = opts.site + ':';
+      return Object.keys(all).filter(function (k) { return k.indexOf(prefix) === 0; }).map(function (k) {
+        return { comment_id: Number(k.slice(prefix.length)), edit_token: all[k].tok };
+      });
+    }
+    /* One unknown token fails the whole request (no oracle): drop the comments that are gone. */
+    function pruneTokens() {
+      return Promise.all(ownTokens().map(function (o) {
+        return call('GET', '/comments/' + o.comment_id + '/own', undefined, { 'X-Edit-Token': o.edit_token }).then(function (r) {
+          if (r.status === 404) ownSave(o.comment_id, null);
+        });
+      }));
+    }
+    function privacy(path, retried) {
+      var mine = ownTokens();
+      return call('POST', '/privacy/' + path, { comments: mine }).then(function (r) {
+        if (r.status === 404 && !retried) return pruneTokens().then(function () { return ownTokens().length ? privacy(path, true) : r; });
+        return r;
+      });
+    }
+    function toggleData() {
+      var open = dataBox.hidden;
+      dataBox.hidden = !open;
+      dataBtn.setAttribute('aria-expanded', String(open));
+      if (open) showData();
+    }
+    function showData(msg) {
+      var n = ownTokens().length;
+      var status = h('p', { class: 'm-note', role: 'status', text: msg || '' });
+      var buttons = h('div', { class: 'm-buttons' }, n ? [
+        h('button', { type: 'button', class: 'm-btn m-secondary', text: t('data_export'), onclick: exportData }),
+        h('button', { type: 'button', class: 'm-btn m-danger', text: t('data_erase'), onclick: askErase })] : []);
+      dataBox.textContent = '';
+      [h('h3', { class: 'm-form-title', text: t('my_data') }), h('p', { text: n ? pl('data_held', n) : t('data_none') }), buttons, status]
+        .forEach(function (el) { dataBox.appendChild(el); });
+      function fail(r) { status.textContent = r ? errorText(r) : t('err_network'); }
+      function exportData() {
+        status.textContent = t('loading_more');
+        privacy('export').then(function (r) {
+          if (r.status !== 200) return fail(r);
+          var a = h('a', { href: URL.createObjectURL(new Blob([JSON.stringify(r.data, null, 2)], { type: 'application/json' })),
+            download: 'margin-' + opts.site + '-my-data.json', text: t('data_download') });
+          status.textContent = pl('data_exported', r.data.comments.length) + ' ';
+          status.appendChild(a);
+          a.click();
+        }, function () { fail(); });
+      }
+      function askErase() {
+        var box = h('div', { class: 'm-confirm', role: 'group', 'aria-label': t('data_erase') }, [h('p', { text: t('data_confirm') }),
+          h('button', { type: 'button', class: 'm-btn m-danger', text: t('data_yes'), onclick: function () {
+            privacy('erase').then(function (r) {
+              if (r.status !== 200) return fail(r);
+              ownTokens().forEach(function (o) { ownSave(o.comment_id, null); delete own[o.comment_id]; });
+              store(ID_KEY, null);
+              wrote(opts.site, opts.thread, true);
+              remember.checked = false;
+              showData(pl('data_erased', r.data.comments));
+              dataBox.focus();
+              reload();
+            }, function () { fail(); });
+          } }),
+          h('button', { type: 'button', class: 'm-btn m-secondary', text: t('cancel'), onclick: function () { box.remove(); dataBtn.focus(); } })]);
+        dataBox.appendChild(box);
+        box.querySelector('button').focus();
+      }
     }
 
     /* ---------- the form ---------- */
@@ -490,7 +653,7 @@
     function updateCounter() {
       if (!cfg) return;
       var left = cfg.limits.body - chars(fBody.value);
-      counter.textContent = t('chars_left', { n: left });
+      counter.textContent = left < 0 ? pl('chars_over', -left) : pl('chars_left', left);
       counter.classList.toggle('m-over', left < 0);
     }
     fBody.addEventListener('input', updateCounter);
@@ -526,13 +689,19 @@
       if (first) first.focus();
       return first;
     }
-    function say(msg, kind) {
+    /* The outcome line; with ``retry``, a "Try again" button that repeats what failed. */
+    function say(msg, kind, retry) {
       outcome.className = 'm-outcome m-' + kind;
       outcome.textContent = '';
-      W.setTimeout(function () { outcome.textContent = msg; }, 30);
+      W.setTimeout(function () {
+        outcome.textContent = msg;
+        if (msg && retry) outcome.appendChild(h('button', { type: 'button', class: 'm-link m-retry', text: t('retry'), onclick: function () { retry(); } }));
+      }, 30);
     }
     function retryAfter(r) {
-      var s = (r.data && r.data.error && r.data.error.retry_after) || Number(r.headers.get('Retry-After')) || 0;
+      // HTTP's header first (readable across origins because the API exposes it; a proxy's 503
+      // has no Margin body), then the body's copy.
+      var s = Number(r.headers.get('Retry-After')) || (r.data && r.data.error && r.data.error.retry_after) || 0;
       return s || 30;
     }
     function errorText(r) {
@@ -540,9 +709,9 @@
       var msg = e.message || '';
       switch (r.status) {
         case 409: return /already posted/.test(msg) ? t('err_duplicate') : t('err_generic', { message: msg });
-        case 403: return t('err_forbidden', { message: msg });
         case 404: return t('err_not_found');
         case 413: return t('err_too_large');
+        case 401: case 403: return t('err_forbidden', { message: msg });
         case 429: return t('err_rate', { time: inTime(retryAfter(r)) });
         case 503: return t('err_unavailable', { time: inTime(retryAfter(r)) });
         case 422: return t('v_summary');
@@ -562,9 +731,20 @@
         else previewBox.textContent = errorText(r);
       }, function () { previewBox.textContent = t('err_network'); });
     }
+    function setBusy(on) {
+      busy = on;
+      submitBtn.disabled = on;
+      submitBtn.textContent = t(on ? 'sending' : 'submit');
+    }
     function submit(e) {
-      e.preventDefault();
-      if (busy || !cfg) return;
+      if (e && e.preventDefault) e.preventDefault();
+      if (busy) return;
+      if (!cfg) {
+        // The settings failed to load earlier: load them now, then post; or say why not.
+        setBusy(true);
+        loadConfig().then(function () { setBusy(false); submit(); }, function () { setBusy(false); configFailed(submit); });
+        return;
+      }
       var checked = validate();
       if (showErrors(checked.errors)) { say(t('v_summary'), 'error'); return; }
       var v = checked.values;
@@ -575,9 +755,7 @@
       if (opts.url) payload.thread_url = opts.url;
       var fp = JSON.stringify(payload);
       if (fp !== idemFor) { idem = randomKey(); idemFor = fp; }
-      busy = true;
-      submitBtn.disabled = true;
-      submitBtn.textContent = t('sending');
+      setBusy(true);
       getFormToken().then(function (tok) {
         if (tok) payload.form_token = tok;
         return call('POST', '/comments', payload, { 'Idempotency-Key': idem });
@@ -593,35 +771,37 @@
           showErrors(errs);
         }
         if (r.status !== 429 && r.status !== 503) idemFor = null; // a definite answer: next try is a new request
-        say(errorText(r), 'error');
+        if (r.status === 403) return diagnose().then(function (p) { say(p || errorText(r), 'error'); });
+        var again = r.status === 429 || r.status >= 500;
+        say(errorText(r), 'error', again ? submit : null);
       }, function () {
-        say(t('err_network'), 'error'); // same Idempotency-Key on retry: never posts twice
-      }).then(function () {
-        busy = false;
-        submitBtn.disabled = false;
-        submitBtn.textContent = t('submit');
-      });
+        // A CORS refusal looks like a network failure: ask whether this origin is registered.
+        return diagnose().then(function (p) {
+          say(p || t('err_network'), 'error', p ? null : submit); // same Idempotency-Key: never posts twice
+        });
+      }).then(function () { setBusy(false); });
     }
     function created(d, v) {
       idemFor = null;
       formToken = null;
+      wrote(opts.site, opts.thread, true);
       if (remember.checked) store(ID_KEY, { name: v.author_name, email: v.email, website: v.website });
       else store(ID_KEY, null);
       ownSave(d.id, { tok: d.edit_token, thread: opts.thread, at: Date.now() });
       own[d.id] = { tok: d.edit_token, until: d.editable_until, status: d.status, reason: d.reason, body: v.body };
-      var ok = d.status === 'approved' || d.status === 'pending';
-      if (ok) {
-        fBody.value = '';
-        previewBox.hidden = true;
-        previewBtn.textContent = t('preview');
-        updateCounter();
-        setReply(null);
-        showMine(d.id, d.comment);
-        if (d.status === 'approved') { total += 1; setCount(); }
-      }
-      say(d.status === 'approved' ? t('out_published') : d.status === 'pending' ? t('out_pending', { reason: d.reason })
-        : t('out_' + (d.status === 'spam' ? 'spam' : 'rejected'), { reason: d.reason }), ok ? 'ok' : 'error');
-      if (ok && nodes[d.id]) nodes[d.id].art.classList.add('m-new');
+      var ok = d.status === 'approved' || d.status === 'pending', why = plainReason(d.reason);
+      // Every outcome is shown at once, as the author will see it after a reload: published, held
+      // or not published (with its badge and reason), so nobody posts the same text again.
+      fBody.value = '';
+      previewBox.hidden = true;
+      previewBtn.textContent = t('preview');
+      updateCounter();
+      setReply(null);
+      if (d.comment && d.comment.id) showMine(d.id, d.comment);
+      if (d.status === 'approved') { total += 1; setCount(); }
+      say(d.status === 'approved' ? t('out_published') : d.status === 'pending' ? t(why ? 'out_pending' : 'out_pending_plain', { reason: why })
+        : t('out_' + (d.status === 'spam' ? 'spam' : 'rejected'), { reason: why }), ok ? 'ok' : 'error');
+      if (nodes[d.id]) nodes[d.id].art.classList.add('m-new');
     }
 
     /* ---------- start ---------- */
@@ -634,16 +814,8 @@
     }
     remember.addEventListener('change', function () { if (!remember.checked) store(ID_KEY, null); });
     this.ready = Promise.all([
-      opts.pre.config.then(function (r) {
-        if (r.status !== 200) throw new Error('config');
-        cfg = r.data;
-        if (!opts.maxDepthSet) opts.maxDepth = cfg.max_depth;
-        var mode = cfg.moderation_mode;
-        nextText.textContent = t(mode === 'publish' ? 'next_publish' : mode === 'premoderate_all' ? 'next_all' : 'next_first') + ' ' +
-          t('next_edit', { min: Math.round(cfg.edit_window_seconds / 60) }) + ' ' + t('privacy');
-        Object.keys(F).forEach(function (k) { if (cfg.limits[k]) F[k].input.setAttribute('maxlength', cfg.limits[k] * 2); });
-        updateCounter();
-      }),
+      // A failed config does not hide the comments: the form says so, with a retry.
+      loadConfig(opts.pre.config).then(null, function () { return shown.then(function () { return configFailed(retryConfig); }); }),
       fetchPage(PAGE, opts.pre.page),
       shown
     ]).then(function (res) {
@@ -692,7 +864,7 @@
     var rec = { el: el, host: host, widget: null };
     mounted.push(rec);
     // Start the API requests now, in parallel with the language file and the stylesheet.
-    opts.pre = { config: req(opts.api, 'GET', '/config'), page: req(opts.api, 'GET', pageQuery(opts, opts.sort, PAGE)) };
+    opts.pre = { config: req(opts.api, 'GET', '/config'), page: req(opts.api, 'GET', pageQuery(opts, opts.sort, PAGE), undefined, undefined, wrote(site, opts.thread)) };
     opts.pre.config.catch(function () {}); opts.pre.page.catch(function () {}); // handled by the widget
     loadLang(opts.lang).then(function () { rec.widget = new Widget(host, opts); });
   }

@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from service import __version__
+from service.apidocs import docs_router
 from service.clock import Clock, system_clock
 from service.comments.fastpath import CachedPages
 from service.comments.fastpost import FastPosts
@@ -67,7 +68,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         title="Margin",
         version=__version__,
         summary="Comments under articles, with private emails and explainable moderation.",
-        docs_url="/docs" if settings.show_docs else None,
+        # /docs is Margin's own page (service.apidocs): FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
         lifespan=_lifespan,
@@ -89,6 +91,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
+    if settings.show_docs:
+        app.include_router(docs_router("/openapi.json"))
     # Outermost last: the request log, headers on everything, then CORS, then the size limit,
     # and innermost the unchanged-page answer and the new-comment path (they need all of the
     # others' work).

@@ -26,6 +26,7 @@ from service.groupcommit import GroupCommit
 from service.health import router as health_router
 from service.memory import limit_malloc_arenas, release_free_memory
 from service.middleware import BodyLimit, SecurityHeaders, SiteCORS
+from service.moderators.router import router as admin_router
 from service.observability import RequestLog
 from service.privacy.crypto import Vault
 from service.privacy.keys import load_or_create_keyring
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(comments_router)
     app.include_router(review_router)
+    app.include_router(admin_router)
     app.include_router(widget_router)
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)

@@ -108,10 +108,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     upgrade(settings.database_url)
     print("database is at the latest migration")
+    if args.app_role:
+        if settings.is_sqlite:
+            print("margin: --app-role is for PostgreSQL", file=sys.stderr)
+            return 2
+        from service.dbroles import grant_app_role
+
+        password = os.environ.get("MARGIN_APP_ROLE_PASSWORD") if args.create_role else None
+        if args.create_role and not password:
+            print("margin: --create-role needs MARGIN_APP_ROLE_PASSWORD", file=sys.stderr)
+            return 2
+        try:
+            created = grant_app_role(settings.database_url, args.app_role, create_password=password)
+        except ValueError as exc:
+            print(f"margin: {exc}", file=sys.stderr)
+            return 2
+        made = "created and " if created else ""
+        print(f"role {args.app_role} {made}granted serving rights (logs append-only)")
     return 0
 
 
@@ -310,6 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument(
+        "--app-role",
+        metavar="ROLE",
+        help="PostgreSQL: then grant ROLE what serving needs (logs append-only); run as owner",
+    )
+    migrate.add_argument(
+        "--create-role",
+        action="store_true",
+        help="create the app role if missing (LOGIN, password from MARGIN_APP_ROLE_PASSWORD)",
+    )
     migrate.set_defaults(func=cmd_migrate)
 
     site = commands.add_parser("site", help="manage sites").add_subparsers(

@@ -74,13 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if status != 0:
             return status
     if settings.demo or args.demo:
-        from service.demo import seed_demo
+        from service.demo import demo_origins, seed_demo
 
         db = Database(settings.database_url)
-        origins = [
-            f"http://127.0.0.1:{args.port or settings.port}",
-            f"http://localhost:{args.port or settings.port}",
-        ]
+        origins = demo_origins(args.host or settings.host, args.port or settings.port)
         with db.write() as session:
             seed_demo(session, _load_vault(settings), origins=origins, token_file=DEMO_TOKEN_FILE)
         db.dispose()

@@ -39,6 +39,7 @@ from service.settings import Settings
 from service.spam import SpamModel, load_model
 from service.spam.cli import DEFAULT_MODEL
 from service.state import AppState, SiteCache
+from service.transparency.router import page_router as transparency_page_router
 from service.transparency.router import router as transparency_router
 from service.widget.router import router as widget_router
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
+    app.include_router(transparency_page_router)
     if settings.show_docs:
         app.include_router(docs_router("/openapi.json"))
     # Outermost last: the request log, headers on everything, then CORS, then the size limit,

@@ -92,6 +92,7 @@ def seed_demo(session: Session, vault: Vault, *, origins: list[str], token_file:
                 email=email,
                 body=body,
                 thread_title="Zoom handed meeting data to a government, then shut meetings down",
+                thread_url=f"{origins[0]}/demo" if origins else None,
             ),
             vault=vault,
             ctx=ctx,

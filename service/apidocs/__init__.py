@@ -77,17 +77,28 @@ class _File:
     gzipped: bytes
 
 
-@cache
+# The files served, by name: nothing else under static/ (or anywhere) can be asked for, and
+# an unknown name is never cached.
+FILES = frozenset(
+    {
+        "init.js",
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-ui.LICENSE",
+        "swagger-ui.NOTICE",
+        "swagger-ui-bundle.js.LICENSE.txt",
+    }
+)
+
+
 def _file(name: str) -> _File | None:
+    return _load(name) if name in FILES else None
+
+
+@cache
+def _load(name: str) -> _File:
     """Read (and compress) each file once per process, on first request."""
-    if name == "init.js":
-        body = INIT_JS.encode()
-    else:
-        path = STATIC / name
-        # Only the files shipped in static/, by their plain name (no path separators).
-        if "/" in name or name.startswith(".") or not path.is_file():
-            return None
-        body = path.read_bytes()
+    body = INIT_JS.encode() if name == "init.js" else (STATIC / name).read_bytes()
     media = _MEDIA.get(Path(name).suffix, "application/octet-stream")
     return _File(media, body, gzip.compress(body, compresslevel=6, mtime=0))
 

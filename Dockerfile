@@ -42,12 +42,15 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM ${BASE_IMAGE} AS runtime
 
 # A fixed, non-root uid/gid so that volumes and bind mounts can be chowned to it (10001:10001).
+# /keys holds the keyring: mount a directory there (writable by 10001), not a single file, so
+# `margin keys rotate` can replace keys.json atomically (write a new file, rename it over).
 RUN groupadd --gid 10001 margin \
  && useradd --uid 10001 --gid 10001 --no-log-init --no-create-home --home-dir /app \
       --shell /usr/sbin/nologin margin \
- && mkdir -p /data \
- && chown margin:margin /data \
- && chmod 0750 /data
+ && mkdir -p /data /keys \
+ && chown margin:margin /data /keys \
+ && chmod 0750 /data \
+ && chmod 0700 /keys
 
 WORKDIR /app
 # Code and venv belong to root and are read-only for the service user.
@@ -63,7 +66,7 @@ ENV PATH=/app/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:
     MARGIN_PORT=8000 \
     MARGIN_WORKERS=1 \
     MARGIN_DATABASE_URL=sqlite:////data/margin.db \
-    MARGIN_KEY_FILE=/run/secrets/margin-keys.json
+    MARGIN_KEY_FILE=/keys/keys.json
 
 VOLUME ["/data"]
 EXPOSE 8000

@@ -10,21 +10,32 @@ $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen
+# `make run` installs only what serving needs (no dev group: ~85 MB instead of ~400 MB);
+# --inexact keeps the dev tools if `make test` installed them already. `make test` and the
+# other targets install the whole dev group.
+SERVE := $(VENV)/.synced-serve
+DEV := $(VENV)/.synced-dev
+
+$(SERVE): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
 	touch $@
 
-run: $(VENV)/.synced
+$(DEV): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen
+	touch $@ $(SERVE)
+
+# The demo on SQLite; MARGIN_PORT / MARGIN_HOST choose where (the demo site allows that origin).
+run: $(SERVE)
 	MARGIN_DEMO=1 $(VENV)/bin/margin serve
 
-lint: $(VENV)/.synced
+lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.synced
+typecheck: $(DEV)
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.synced
+unit: $(DEV)
 	$(VENV)/bin/pytest -q
 
 # The whole suite: lint, types, tests on SQLite and PostgreSQL (when reachable, required in CI).
@@ -33,12 +44,12 @@ test: lint typecheck unit
 container-base:
 	bash container/build-base.sh
 
-container-test: $(VENV)/.synced
+container-test: $(DEV)
 	bash container/test.sh
 
 # In-process benchmarks (seconds each). The side-by-side comparison with Isso takes about
 # 20 minutes and is documented in docs/performance.md: python3 bench/compare.py
-bench: $(VENV)/.synced
+bench: $(DEV)
 	$(PY) bench/moderation_bench.py
 	$(PY) bench/spam_bench.py
 

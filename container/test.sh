@@ -168,36 +168,37 @@ pass "image metadata: non-root USER, HEALTHCHECK, VOLUME /data, EXPOSE 8000; com
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ORIGIN="http://127.0.0.1:$PORT"
 SITE=ci
-mkdir -p "$WORK/data" "$WORK/secrets"
-chown 10001:10001 "$WORK/data"
-python3 - "$WORK/secrets/margin-keys.json" <<'PY'
-import base64, json, os, secrets, sys
-key = lambda: base64.b64encode(secrets.token_bytes(32)).decode()
-ring = {"version": 1, "active_encryption_key": "e1", "encryption_keys": {"e1": key()},
-        "active_lookup_key": "l1", "lookup_keys": {"l1": key()}, "signing_key": key()}
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-with os.fdopen(fd, "w") as fh:
-    json.dump(ring, fh)
-PY
-chown 10001:10001 "$WORK/secrets/margin-keys.json"
+mkdir -p "$WORK/data" "$WORK/keys"
+chown 10001:10001 "$WORK/data" "$WORK/keys"
+chmod 0700 "$WORK/keys"
 
 CTR=$(timeout 300 "${BUILDAH[@]}" from --pull=false --name "margin-ci-$$" "$IMAGE") \
   || fail "buildah from $IMAGE"
 
-# Every `buildah run` uses the image's own USER, WORKDIR and ENV; the key file is mounted where
-# the image expects it (MARGIN_KEY_FILE=/run/secrets/margin-keys.json) and a host directory is
-# the /data volume. chroot isolation shares the host's network.
+# Every `buildah run` uses the image's own USER, WORKDIR and ENV; a host directory (writable by
+# uid 10001) is the keyring directory the image expects (MARGIN_KEY_FILE=/keys/keys.json) and
+# another is the /data volume. chroot isolation shares the host's network.
 RUN=("${BUILDAH[@]}" run --isolation chroot --terminal=false
-     --volume "$WORK/data:/data" --volume "$WORK/secrets:/run/secrets:ro"
+     --volume "$WORK/data:/data" --volume "$WORK/keys:/keys"
      --env MARGIN_PORT="$PORT")
 
 say "production start without a key file must be refused"
-if timeout 120 "${RUN[@]}" --env MARGIN_KEY_FILE=/run/secrets/missing.json "$CTR" -- \
+if timeout 120 "${RUN[@]}" --env MARGIN_KEY_FILE=/keys/missing.json "$CTR" -- \
      margin serve >"$WORK/nokey.log" 2>&1 </dev/null; then
   cat "$WORK/nokey.log"; fail "margin serve started in production without a key file"
 fi
 if grep -qi "key file" "$WORK/nokey.log"; then pass "production refuses to start without a key file"
 else cat "$WORK/nokey.log"; fail "no key-file error message when the key file is missing"; fi
+
+say "margin keys init inside the image (creates /keys/keys.json; a second run must refuse)"
+timeout 120 "${RUN[@]}" "$CTR" -- margin keys init >"$WORK/keys-init.log" 2>&1 </dev/null \
+  || { cat "$WORK/keys-init.log"; fail "margin keys init"; }
+[[ $(stat -c '%u %a' "$WORK/keys/keys.json") == "10001 600" ]] \
+  || fail "keys.json should be uid 10001, mode 600: $(stat -c '%u %a' "$WORK/keys/keys.json")"
+if timeout 120 "${RUN[@]}" "$CTR" -- margin keys init >>"$WORK/keys-init.log" 2>&1 </dev/null; then
+  fail "margin keys init overwrote an existing keyring"
+fi
+pass "margin keys init: keyring created (uid 10001, 0600), never overwritten"
 
 say "margin site create $SITE --origin $ORIGIN (applies migrations)"
 if timeout 180 "${RUN[@]}" "$CTR" -- margin site create "$SITE" --origin "$ORIGIN" \
@@ -224,6 +225,25 @@ if ! timeout 180 python3 container/smoke.py --base "$ORIGIN" --site "$SITE" --or
   fi
   fail "HTTP checks against the running container"
 fi
+
+# ------------------------------------------------------------ 5b. operations inside the image
+say "margin keys rotate and margin backup inside the image while it serves"
+timeout 300 "${RUN[@]}" "$CTR" -- margin keys rotate --settle 0.5 >"$WORK/rotate.log" 2>&1 </dev/null \
+  || { cat "$WORK/rotate.log"; fail "margin keys rotate in the container"; }
+grep -q '"e2"' "$WORK/keys/keys.json" || fail "keys.json has no new key e2 after rotation"
+grep -q '"new_key": "e2"' "$WORK/rotate.log" || { cat "$WORK/rotate.log"; fail "rotation report"; }
+pass "margin keys rotate: new key e2 written into the /keys directory, rows re-encrypted"
+timeout 300 "${RUN[@]}" "$CTR" -- margin backup /data/backup.db >"$WORK/backup.log" 2>&1 </dev/null \
+  || { cat "$WORK/backup.log"; fail "margin backup in the container"; }
+[[ $(stat -c '%u %a' "$WORK/data/backup.db") == "10001 600" ]] \
+  || fail "backup should be uid 10001, mode 600: $(stat -c '%u %a' "$WORK/data/backup.db")"
+python3 - "$WORK/data/backup.db" <<'PY' || fail "the backup is not a readable SQLite database with the site"
+import sqlite3, sys
+con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+assert con.execute("SELECT count(*) FROM sites").fetchone()[0] == 1
+PY
+pass "margin backup: a consistent SQLite copy in /data (uid 10001, 0600) while serving"
 
 # ------------------------------------------------------------------ 6. who runs it
 kill -0 "$SERVER_PID" 2>/dev/null || fail "server process exited early"

@@ -14,7 +14,8 @@ from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from service import __version__
-from service.apidocs import document_errors
+from service.apidocs import docs_router
+from service.apidocs.errors import document_errors
 from service.clock import Clock, system_clock
 from service.comments.fastpath import CachedPages
 from service.comments.router import list_comments
@@ -25,6 +26,7 @@ from service.groupcommit import GroupCommit
 from service.health import router as health_router
 from service.memory import limit_malloc_arenas, release_free_memory
 from service.middleware import BodyLimit, ForwardedClient, SecurityHeaders, SiteCORS
+from service.moderators.router import router as admin_router
 from service.observability import RequestLog
 from service.privacy.crypto import Vault
 from service.privacy.keys import load_or_create_keyring
@@ -37,6 +39,7 @@ from service.settings import Settings
 from service.spam import SpamModel, load_model
 from service.spam.cli import DEFAULT_MODEL
 from service.state import AppState, SiteCache
+from service.transparency.router import page_router as transparency_page_router
 from service.transparency.router import router as transparency_router
 from service.widget.router import router as widget_router
 
@@ -67,7 +70,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         title="Margin",
         version=__version__,
         summary="Comments under articles, with private emails and explainable moderation.",
-        docs_url="/docs" if settings.show_docs else None,
+        # /docs is Margin's own page (service.apidocs): FastAPI's loads Swagger UI from a CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
         lifespan=_lifespan,
@@ -85,10 +89,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(comments_router)
     app.include_router(review_router)
+    app.include_router(admin_router)
     app.include_router(widget_router)
     app.include_router(privacy_moderation_router)
     app.include_router(privacy_public_router)
     app.include_router(transparency_router)
+    app.include_router(transparency_page_router)
+    if settings.show_docs:
+        app.include_router(docs_router("/openapi.json"))
     document_errors(app)
     # Outermost last: the request log, headers on everything, then CORS, then the size limit,
     # and innermost the unchanged-page answer (it needs all of the others' work).

@@ -8,25 +8,38 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from service import backup
 from service.clock import system_clock
 from service.db import Database
 from service.errors import MarginError
 from service.migrate import upgrade, upgrade_in_child
-from service.moderators.service import create_moderator
+from service.moderators.service import (
+    create_moderator,
+    list_moderators,
+    parse_expiry,
+    revoke_moderator,
+    rotate_token,
+)
 from service.observability import configure_logging
 from service.privacy import cli as privacy_cli
 from service.privacy.crypto import Vault
 from service.privacy.keys import KeyError_, load_or_create_keyring
+from service.review.models import Actor
 from service.settings import Settings
-from service.sites.service import create_site
+from service.sites.admin import admin_view, list_sites, update_site
+from service.sites.models import SiteUpdate
+from service.sites.service import create_site, get_site
 from service.spam import ModelError
 from service.spam import cli as spam_cli
 
 DEMO_TOKEN_FILE = Path("var/demo-moderator-token")
+EXPIRES_HELP = "token expiry: 30d, 12h, 2w, or a date 2027-01-31 (00:00 UTC); default never"
 
 
 def _settings() -> Settings:
@@ -61,13 +74,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if status != 0:
             return status
     if settings.demo or args.demo:
-        from service.demo import seed_demo
+        from service.demo import demo_origins, seed_demo
 
         db = Database(settings.database_url)
-        origins = [
-            f"http://127.0.0.1:{args.port or settings.port}",
-            f"http://localhost:{args.port or settings.port}",
-        ]
+        origins = demo_origins(args.host or settings.host, args.port or settings.port)
         with db.write() as session:
             seed_demo(session, _load_vault(settings), origins=origins, token_file=DEMO_TOKEN_FILE)
         db.dispose()
@@ -97,10 +107,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     upgrade(settings.database_url)
     print("database is at the latest migration")
+    if args.app_role:
+        if settings.is_sqlite:
+            print("margin: --app-role is for PostgreSQL", file=sys.stderr)
+            return 2
+        from service.dbroles import grant_app_role
+
+        password = os.environ.get("MARGIN_APP_ROLE_PASSWORD") if args.create_role else None
+        if args.create_role and not password:
+            print("margin: --create-role needs MARGIN_APP_ROLE_PASSWORD", file=sys.stderr)
+            return 2
+        try:
+            created = grant_app_role(settings.database_url, args.app_role, create_password=password)
+        except ValueError as exc:
+            print(f"margin: {exc}", file=sys.stderr)
+            return 2
+        made = "created and " if created else ""
+        print(f"role {args.app_role} {made}granted serving rights (logs append-only)")
     return 0
 
 
@@ -128,17 +155,134 @@ def cmd_site_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_moderator_create(args: argparse.Namespace) -> int:
+def _database() -> Database:
     settings = _settings()
     upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    return Database(settings.database_url)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def cmd_site_list(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.read() as session:
+        sites = list_sites(session)
+    db.dispose()
+    if args.json:
+        _print_json([s.model_dump(mode="json") for s in sites])
+        return 0
+    for s in sites:
+        print(f"{s.site}\t{s.moderation_mode}\t{s.name}\t{' '.join(s.allowed_origins) or '-'}")
+    if not sites:
+        print("no sites yet: margin site create SLUG --origin https://…", file=sys.stderr)
+    return 0
+
+
+def cmd_site_show(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.read() as session:
+        site = get_site(session, args.slug)
+        data = admin_view(site).model_dump(mode="json")
+        data["moderators"] = [
+            m.model_dump(mode="json", include={"id", "name", "state", "site_admin", "expires_at"})
+            for m in list_moderators(session, system_clock(), site_id=site.id)
+        ]
+    db.dispose()
+    _print_json(data)
+    return 0
+
+
+def cmd_site_update(args: argparse.Namespace) -> int:
+    change = SiteUpdate(
+        name=args.name,
+        add_origins=args.add_origin,
+        remove_origins=args.remove_origin,
+        mode=args.mode,
+        reason=args.reason,
+    )
+    db = _database()
     with db.write() as session:
-        moderator, token = create_moderator(
-            session, name=args.name, site_slugs=args.site, pii=args.pii, now=system_clock()
-        )
+        site = get_site(session, args.slug)
+        updated = update_site(session, site, change, system_clock(), actor=Actor.OPERATOR)
     db.dispose()
     print(
-        f"moderator {moderator.name!r} created (id {moderator.id}). Token, shown only once:",
+        f"site {updated.site!r} updated: name {updated.name!r}, mode {updated.moderation_mode}, "
+        f"allowed origins: {', '.join(updated.allowed_origins) or 'none'} "
+        "(servers see the change within a few seconds)"
+    )
+    return 0
+
+
+def _expiry(args: argparse.Namespace) -> datetime | None:
+    return parse_expiry(args.expires_in, system_clock()) if args.expires_in else None
+
+
+def cmd_moderator_create(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.write() as session:
+        moderator, token = create_moderator(
+            session,
+            name=args.name,
+            site_slugs=args.site,
+            pii=args.pii,
+            site_admin=args.site_admin,
+            expires_at=_expiry(args),
+            now=system_clock(),
+        )
+    db.dispose()
+    expires = f", expires {moderator.expires_at:%Y-%m-%d %H:%M} UTC" if moderator.expires_at else ""
+    print(
+        f"moderator {moderator.name!r} created (id {moderator.id}{expires}). "
+        "Token, shown only once:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def cmd_moderator_list(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.read() as session:
+        site_id = get_site(session, args.site).id if args.site else None
+        moderators = list_moderators(session, system_clock(), site_id=site_id)
+    db.dispose()
+    if args.json:
+        _print_json([m.model_dump(mode="json") for m in moderators])
+        return 0
+    for m in moderators:
+        scopes = ",".join(
+            name for name, on in (("pii", m.can_reveal_pii), ("site-admin", m.site_admin)) if on
+        )
+        expires = f"{m.expires_at:%Y-%m-%d %H:%M}Z" if m.expires_at else "never"
+        print(
+            f"{m.id}\t{m.state}\t{m.name}\tsites={','.join(m.sites)}\t"
+            f"scopes={scopes or '-'}\texpires={expires}"
+        )
+    return 0
+
+
+def cmd_moderator_revoke(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.write() as session:
+        moderator = revoke_moderator(session, args.id, system_clock())
+    db.dispose()
+    print(
+        f"moderator {moderator.id} ({moderator.name!r}) revoked: its token is refused from now on"
+    )
+    return 0
+
+
+def cmd_moderator_rotate(args: argparse.Namespace) -> int:
+    db = _database()
+    with db.write() as session:
+        moderator, token = rotate_token(session, args.id, system_clock(), expires_at=_expiry(args))
+    db.dispose()
+    expires = f"{moderator.expires_at:%Y-%m-%d %H:%M} UTC" if moderator.expires_at else "never"
+    print(
+        f"moderator {moderator.id} ({moderator.name!r}): new token (expires {expires}); "
+        "the old one is refused from now on. Token, shown only once:",
         file=sys.stderr,
     )
     print(token)
@@ -182,6 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument(
+        "--app-role",
+        metavar="ROLE",
+        help="PostgreSQL: then grant ROLE what serving needs (logs append-only); run as owner",
+    )
+    migrate.add_argument(
+        "--create-role",
+        action="store_true",
+        help="create the app role if missing (LOGIN, password from MARGIN_APP_ROLE_PASSWORD)",
+    )
     migrate.set_defaults(func=cmd_migrate)
 
     site = commands.add_parser("site", help="manage sites").add_subparsers(
@@ -196,6 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
     site_create.add_argument("--mode", choices=["premoderate_all", "premoderate_first", "publish"])
     site_create.add_argument("--policy", help="moderation policy as JSON")
     site_create.set_defaults(func=cmd_site_create)
+    site_list = site.add_parser("list", help="every site: slug, mode, name, origins")
+    site_list.add_argument("--json", action="store_true")
+    site_list.set_defaults(func=cmd_site_list)
+    site_show = site.add_parser("show", help="one site and its moderators, as JSON")
+    site_show.add_argument("slug")
+    site_show.set_defaults(func=cmd_site_show)
+    site_update = site.add_parser("update", help="rename, add or remove origins, change mode")
+    site_update.add_argument("slug")
+    site_update.add_argument("--name")
+    site_update.add_argument(
+        "--add-origin", action="append", default=[], help="origin to allow (repeatable)"
+    )
+    site_update.add_argument(
+        "--remove-origin", action="append", default=[], help="origin to refuse (repeatable)"
+    )
+    site_update.add_argument("--mode", choices=["premoderate_all", "premoderate_first", "publish"])
+    site_update.add_argument("--reason", default="", help="why (kept in the event log)")
+    site_update.set_defaults(func=cmd_site_update)
 
     moderator = commands.add_parser("moderator", help="manage moderators").add_subparsers(
         dest="moderator_command", required=True
@@ -208,7 +380,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     moderator_create.add_argument("--name", required=True)
     moderator_create.add_argument("--pii", action="store_true", help="may reveal emails (recorded)")
+    moderator_create.add_argument(
+        "--site-admin", action="store_true", help="may manage its sites and their tokens"
+    )
+    moderator_create.add_argument("--expires-in", metavar="WHEN", help=EXPIRES_HELP)
     moderator_create.set_defaults(func=cmd_moderator_create)
+    moderator_list = moderator.add_parser("list", help="moderators, scopes, expiry and state")
+    moderator_list.add_argument("--site", help="only the moderators of this site")
+    moderator_list.add_argument("--json", action="store_true")
+    moderator_list.set_defaults(func=cmd_moderator_list)
+    moderator_revoke = moderator.add_parser("revoke", help="refuse a moderator's token from now on")
+    moderator_revoke.add_argument("id", type=int, help="moderator id (margin moderator list)")
+    moderator_revoke.set_defaults(func=cmd_moderator_revoke)
+    moderator_rotate = moderator.add_parser(
+        "rotate", help="issue a new token (printed once); the old one stops working"
+    )
+    moderator_rotate.add_argument("id", type=int, help="moderator id (margin moderator list)")
+    moderator_rotate.add_argument("--expires-in", metavar="WHEN", help=EXPIRES_HELP)
+    moderator_rotate.set_defaults(func=cmd_moderator_rotate)
     backup_cmd = commands.add_parser("backup", help="write a consistent backup of the database")
     backup_cmd.add_argument("file", help="new file to write (SQLite copy or pg_dump archive)")
     backup_cmd.set_defaults(func=cmd_backup)
@@ -231,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (KeyError_, ModelError, backup.BackupError) as exc:
         print(f"margin: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            print(f"margin: {where}: {error['msg']}", file=sys.stderr)
         return 2
     return code
 

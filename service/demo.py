@@ -36,9 +36,27 @@ DEMO_COMMENTS = [
 ]
 
 
+def demo_origins(host: str, port: int) -> list[str]:
+    """The origins a browser uses for this server: 127.0.0.1 and localhost on its port, and the
+    host it listens on when that is a specific name or address."""
+    origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::", ""):  # noqa: S104
+        bracketed = f"[{host}]" if ":" in host else host
+        origins.append(f"http://{bracketed}:{port}")
+    return origins
+
+
 def seed_demo(session: Session, vault: Vault, *, origins: list[str], token_file: Path) -> None:
-    """Idempotent: does nothing when the demo site exists."""
-    if session.exec(select(Site).where(Site.slug == DEMO_SITE)).first() is not None:
+    """Creates the demo site once. When it exists already, only makes sure ``origins`` (this
+    start's port) are allowed, so ``MARGIN_PORT=8002 make run`` after a run on 8000 still
+    lets the demo page post; origins of earlier ports stay."""
+    existing = session.exec(select(Site).where(Site.slug == DEMO_SITE)).first()
+    if existing is not None:
+        missing = [o for o in origins if o not in existing.allowed_origins]
+        if missing:
+            existing.allowed_origins = sorted({*existing.allowed_origins, *missing})
+            session.add(existing)
+            session.commit()
         return
     now = system_clock()
     site = create_site(
@@ -74,6 +92,7 @@ def seed_demo(session: Session, vault: Vault, *, origins: list[str], token_file:
                 email=email,
                 body=body,
                 thread_title="Zoom handed meeting data to a government, then shut meetings down",
+                thread_url=f"{origins[0]}/demo" if origins else None,
             ),
             vault=vault,
             ctx=ctx,

@@ -107,10 +107,11 @@ WriteCtx = Annotated[WriteContext, Depends(write_context)]
 EditToken = Annotated[str | None, Header(alias="X-Edit-Token", max_length=200)]
 
 
-def current_moderator(request: Request, session: ReadSession) -> Principal:
+def current_moderator(request: Request, session: ReadSession, state: StateDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    return authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    return authenticate(session, bearer, state.clock())  # the app's clock decides expiry
 
 
 CurrentModerator = Annotated[Principal, Depends(current_moderator)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import StringConstraints
 
-from service.apidocs import errors_doc
+from service.apidocs.errors import errors_doc
 from service.bounded import CursorQuery, PathId, Plain, QueryId
 from service.comments import flagging, pages, posting, reading, rendering, writing
 from service.comments.flagging import FlagReceipt, FlagRequest

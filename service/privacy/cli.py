@@ -4,7 +4,7 @@ margin subject export --email E [--site S] [--purpose P] [--category C] [--out F
 margin subject erase  --email E [--site S] --yes
 margin subject policy SITE anonymise|delete
 margin purge [--no-compact]
-margin keys status | rotate [--lookup] | rewrap [--lookup] | retire KEY_ID [--lookup]
+margin keys init | status | rotate [--lookup] | rewrap [--lookup] | retire KEY_ID [--lookup]
 margin audit verify [--site S]
 margin audit app-role ROLE           (prints the PostgreSQL grants for the app's role)
 """
@@ -25,7 +25,7 @@ from service.migrate import upgrade
 from service.privacy import rotation, subjects
 from service.privacy.audit import app_role_sql, verify_logs
 from service.privacy.crypto import Vault
-from service.privacy.keys import load_or_create_keyring
+from service.privacy.keys import init_keyring, load_or_create_keyring
 from service.privacy.retention import RetentionPolicy, compact, purge
 from service.review.inputs import RevealCategory
 from service.settings import Settings
@@ -141,6 +141,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def _kind(args: argparse.Namespace) -> rotation.KeyKind:
     return rotation.KeyKind.LOOKUP if args.lookup else rotation.KeyKind.ENCRYPTION
+
+
+def cmd_keys_init(_: argparse.Namespace) -> int:
+    settings = _settings()
+    init_keyring(settings.key_file)
+    _err(
+        f"new keyring written to {settings.key_file} (mode 0600). Back it up apart from the "
+        "database: without it the stored emails cannot be read."
+    )
+    return 0
 
 
 def cmd_keys_status(_: argparse.Namespace) -> int:
@@ -286,6 +296,10 @@ def add_subcommands(commands: Any) -> None:
 
     keys = commands.add_parser("keys", help="encryption and look-up key rotation")
     keys_cmds = keys.add_subparsers(dest="keys_command", required=True)
+    init = keys_cmds.add_parser(
+        "init", help="create the keyring at MARGIN_KEY_FILE (never overwrites one)"
+    )
+    init.set_defaults(func=cmd_keys_init)
     status = keys_cmds.add_parser("status", help="rows per key id")
     status.set_defaults(func=cmd_keys_status)
     for name, func, text in (

@@ -104,7 +104,10 @@ def load_keyring(path: Path) -> Keyring:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise KeyError_(f"key file {path} does not exist") from exc
+        raise KeyError_(
+            f"key file {path} does not exist (create it once with `margin keys init`, or check "
+            "MARGIN_KEY_FILE: a new keyring cannot read emails encrypted under the old one)"
+        ) from exc
     except OSError as exc:
         raise KeyError_(f"key file {path} cannot be read: {exc.strerror}") from exc
     try:
@@ -125,6 +128,29 @@ def write_keyring(path: Path, keyring: Keyring) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def init_keyring(path: Path) -> Keyring:
+    """Create a new keyring at ``path`` for production (``margin keys init``). Never replaces
+    a file: an existing keyring is what decrypts the stored emails, so overwriting it would
+    lose them. The file is created exclusively with mode 0600, the directory with 0700."""
+    if path.exists():
+        raise KeyError_(f"key file {path} already exists; refusing to overwrite it")
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    keyring = Keyring.generate()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:  # created by someone else in the meantime
+        raise KeyError_(f"key file {path} already exists; refusing to overwrite it") from exc
+    except OSError as exc:
+        raise KeyError_(f"key file {path} cannot be created: {exc.strerror}") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(keyring.to_dict(), handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return keyring
 
 
 def load_or_create_keyring(path: Path, *, create: bool) -> Keyring:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from service.apidocs import errors_doc
+from service.apidocs.errors import errors_doc
 from service.bounded import CursorQuery, PathId, SlugQuery
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession, WriteSite
 from service.privacy import service

@@ -17,6 +17,7 @@ class Actor(StrEnum):
     MODERATOR = "moderator"
     AUTHOR = "author"  # the commenter, through their edit token
     READER = "reader"  # a reader's flag
+    OPERATOR = "operator"  # the command line (`margin site update`), run with server access
 
 
 class ModerationEvent(SQLModel, table=True):

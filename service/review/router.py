@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from service.apidocs import errors_doc
+from service.apidocs.errors import errors_doc
 from service.bounded import CursorQuery, PathId, Plain, SlugPath
 from service.comments.models import CommentStatus
 from service.deps import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
@@ -38,3 +38,32 @@ class SitePublic(SQLModel):
     moderation_mode: str
     max_depth: int
     limits: dict[str, int]
+
+
+class SiteAdminView(SQLModel):
+    """A site as its moderators and the command line see it."""
+
+    site: str = Field(description="the slug used in every URL")
+    name: str
+    allowed_origins: list[str] = Field(
+        description="exact origins whose pages may embed the widget and post"
+    )
+    moderation_mode: str = Field(description="premoderate_all, premoderate_first or publish")
+    erasure_policy: str = Field(description="anonymise or delete, for erased people's comments")
+    created_at: datetime
+
+
+class SiteUpdate(SQLModel):
+    """A change to a site: only the fields given change. Logged with its reason."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    add_origins: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="origins to allow, like https://www.example.org",
+    )
+    remove_origins: list[str] = Field(default_factory=list, max_length=50)
+    mode: Literal["premoderate_all", "premoderate_first", "publish"] | None = None
+    reason: str = Field(
+        default="", max_length=500, description="why, in plain words (kept in the event log)"
+    )

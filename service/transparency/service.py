@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -100,7 +101,15 @@ def _human_reason(details: dict[str, Any], action: str) -> str:
 
 
 def build_report(session: Session, site: Site, *, now: datetime, months: int) -> TransparencyReport:
-    labels = _months_back(now, months)
+    # No rows for months before the site existed (they could only ever show zeros). A site
+    # imported with older history has events from before its row: those months count too.
+    oldest = session.execute(
+        sa_select(func.min(ModerationEvent.created_at)).where(
+            col(ModerationEvent.site_id) == site.id
+        )
+    ).scalar()
+    first = min(_month(site.created_at), _month(oldest) if oldest else "9999-12")
+    labels = [label for label in _months_back(now, months) if label >= first] or [_month(now)]
     start = datetime.strptime(labels[0] + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
     by_month = {label: MonthReport(month=label, removed=RemovedCounts()) for label in labels}
     events = session.execute(
@@ -169,6 +178,16 @@ def build_report(session: Session, site: Site, *, now: datetime, months: int) ->
     )
 
 
+def _month_name(label: str) -> str:
+    """ "2026-11" as "November 2026"."""
+    return datetime.strptime(label + "-01", "%Y-%m-%d").strftime("%B %Y")
+
+
+def _readable(at: datetime) -> str:
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+    return f"{at.day} {at:%B %Y, %H:%M} UTC"
+
+
 def render_html(report: TransparencyReport) -> str:
     """A plain page: one table, no script, everything escaped."""
     e = html.escape
@@ -178,7 +197,7 @@ def render_html(report: TransparencyReport) -> str:
         access = ", ".join(f"{e(k)}: {v}" for k, v in sorted(m.personal_data_access.items()))
         rows.append(
             "<tr>"
-            f"<td>{e(m.month)}</td><td>{m.received}</td><td>{m.published}</td><td>{m.held}</td>"
+            f"<td>{e(_month_name(m.month))}</td><td>{m.received}</td><td>{m.published}</td><td>{m.held}</td>"
             f"<td>{m.removed.total}</td><td>{m.removed.automatic}</td><td>{m.removed.human}</td>"
             f"<td>{reasons}</td><td>{m.deleted_by_author}</td><td>{m.erased_on_request}</td>"
             f"<td>{access or '-'}</td>"
@@ -193,7 +212,7 @@ def render_html(report: TransparencyReport) -> str:
         "text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>"
         f"<h1>Transparency report: {e(report.name)}</h1>"
         f"<p>Moderation and access to personal data, by month (UTC). Generated "
-        f"{e(report.generated_at.isoformat())}. No personal data is shown.</p>"
+        f"{e(_readable(report.generated_at))}. No personal data is shown.</p>"
         "<table><thead><tr><th>month</th><th>received</th><th>published</th><th>held</th>"
         "<th>removed</th><th>automatic</th><th>human</th><th>removal reasons</th>"
         "<th>deleted by author</th><th>erased on request</th>"

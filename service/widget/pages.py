@@ -91,7 +91,21 @@ def _comment(c: CommentPublic, children: dict[int | None, list[CommentPublic]]) 
     )
 
 
-def thread_page(site_name: str, site: str, page: ThreadPage, *, sort: str) -> str:
+def article_url(thread_url: str | None, thread_key: str, origins: list[str]) -> str | None:
+    """Where "Back to the article" goes: the URL the widget stored with the thread, else the
+    thread key on the site's first origin when the key is a path (the widget's default key is
+    the article's ``location.pathname``)."""
+    if thread_url and thread_url.lower().startswith(("http://", "https://")):
+        return thread_url
+    if origins and thread_key.startswith("/") and not thread_key.startswith("//"):
+        preferred = next((o for o in origins if o.startswith("https://")), origins[0])
+        return preferred + thread_key
+    return None
+
+
+def thread_page(
+    site_name: str, site: str, page: ThreadPage, *, sort: str, origins: list[str] | None = None
+) -> str:
     ids = {c.id for c in page.comments}
     children: dict[int | None, list[CommentPublic]] = {}
     for c in page.comments:
@@ -101,11 +115,8 @@ def thread_page(site_name: str, site: str, page: ThreadPage, *, sort: str) -> st
     items = "".join(_comment(c, children) for c in children.get(None, []))
     thread = page.thread
     title = thread.title or thread.key
-    article = (
-        f'<p><a href="{escape(thread.url)}">Back to the article</a></p>'
-        if thread.url and thread.url.lower().startswith(("http://", "https://"))
-        else ""
-    )
+    url = article_url(thread.url, thread.key, origins or [])
+    article = f'<p><a href="{escape(url)}">Back to the article</a></p>' if url else ""
     nav = (
         f'<p class="next"><a rel="next" href="'
         f'{escape(thread_path(site, thread.key, cursor=page.next_cursor, sort=sort))}">'
@@ -124,5 +135,6 @@ def thread_page(site_name: str, site: str, page: ThreadPage, *, sort: str) -> st
             "article": article,
             "items": items or '<li class="empty">No comments yet.</li>',
             "nav": nav,
+            "transparency": escape(f"/sites/{site}/transparency"),
         },
     )

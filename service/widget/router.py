@@ -113,5 +113,7 @@ def thread_html(
     """The thread as plain HTML for readers without JavaScript, text browsers and search
     engines; paged with ordinary links."""
     page = list_thread(session, site, thread, limit=PAGE_SIZE, cursor=cursor, sort=sort)
-    body = pages.thread_page(site.name, site.slug, page, sort=sort.value)
+    body = pages.thread_page(
+        site.name, site.slug, page, sort=sort.value, origins=site.allowed_origins
+    )
     return _html(body, pages.THREAD_CSP, "public, max-age=60")

@@ -107,7 +107,7 @@ def train(
     sources = evaluation.load_sources(paths)
     model = evaluation.fit(sources, seed=seed, weights=_domain_weights(paths))
     per_file = {
-        p.name: evaluation.metrics(
+        f"{p.parent.name}/{p.name}": evaluation.metrics(
             evaluation.run_batch(model, s),
             [e.is_spam for e in s],
             model.hold_threshold,

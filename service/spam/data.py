@@ -163,6 +163,7 @@ def describe_file(path: Path | str, examples: list[Example]) -> dict[str, object
     path = Path(path)
     return {
         "file": path.name,
+        "dataset": path.parent.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "rows": len(examples),
         "spam": sum(e.is_spam for e in examples),

@@ -46,8 +46,8 @@ __all__ = [
 # >= DEFAULT_HOLD, treat as spam at >= DEFAULT_SPAM. Chosen for the legitimate comments first
 # on leave-one-domain-out (choose_thresholds): the lowest cuts that keep ham held <= 1 % and
 # ham marked spam <= 0.1 % in every domain. See README.
-DEFAULT_HOLD = 0.8
-DEFAULT_SPAM = 0.97
+DEFAULT_HOLD = 0.9
+DEFAULT_SPAM = 0.99
 MAX_HAM_HELD = 0.01
 MAX_HAM_SPAM = 0.001
 GRID = tuple(i / 200 for i in range(40, 200))  # candidate cuts 0.200 .. 0.995

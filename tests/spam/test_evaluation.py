@@ -130,9 +130,14 @@ def test_the_domains_cover_articles_and_current_scams() -> None:
     assert not names["datacamp_tutorials"].may_train
     if "c3_news_comments" in names:
         assert not names["c3_news_comments"].may_train
-    trained = {Path(d["file"]).name for d in load_model(DEFAULT_MODEL).meta["data"]}
-    assert "data.csv" in trained  # X posts and Stack Exchange
-    assert not any("datacamp" in name or "labeled" in name for name in trained)
+    trained = {d["dataset"] for d in load_model(DEFAULT_MODEL).meta["data"]}
+    assert trained == {
+        "youtube-spam-collection",
+        "sms-spam-collection",
+        "janitr-x-scam-posts",
+        "se-cardano-comments",
+        "se-history-meta-comments",
+    }
 
 
 def test_shipped_model_in_sample_sanity(shipped_model) -> None:

@@ -86,8 +86,8 @@ class Policy:
     flags_to_review: int = 3
     # learned spam filter (an extra check run by the service): hold at or above the first
     # probability, mark as spam at or above the second (the shipped model's operating point)
-    spam_hold_threshold: float = 0.8
-    spam_threshold: float = 0.97
+    spam_hold_threshold: float = 0.9
+    spam_threshold: float = 0.99
 
     def all_suspect_words(self) -> tuple[str, ...]:
         """Own suspect words followed by every enabled preset's words."""

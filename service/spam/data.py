@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["DataError", "Example", "chronological", "chronological_order", "read_labelled"]
 
-TEXT_COLUMNS = ("content", "text", "message", "sms", "body", "comment")
+TEXT_COLUMNS = ("content", "text", "message", "sms", "body", "comment", "comment_text")
 LABEL_COLUMNS = ("class", "label", "is_spam", "spam", "category")
 AUTHOR_COLUMNS = ("author", "author_name", "name")
 DATE_COLUMNS = ("date", "created_at", "created", "timestamp", "time")
@@ -54,15 +55,22 @@ def read_labelled(
     path: Path | str,
     text_column: str | None = None,
     label_column: str | None = None,
+    *,
+    skip_unlabelled: bool = False,
 ) -> list[Example]:
     """Rows in file order. Delimiter: tab for .tsv/.txt or a header containing a tab, else comma.
 
     Columns are found by name (YouTube: ``CONTENT`` + ``CLASS``/``label``; SMS: ``Label`` + ``SMS``)
-    unless given. Labels: spam/ham, 1/0, true/false, yes/no (case-insensitive).
+    unless given. Labels: spam/ham, 1/0, true/false, yes/no (case-insensitive); with
+    ``skip_unlabelled`` rows with an empty label are left out (partly labelled files).
+
+    Records are split by the CSV grammar only: a quoted field may hold line breaks of any kind
+    (``\r``, ``\n``, U+2028, U+2029, U+0085), which stay part of the text. Tab-separated files
+    (unquoted) are split at ``\n`` (``\r\n``) only.
     """
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes().decode("utf-8-sig")  # bytes: no newline translation
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -70,10 +78,16 @@ def read_labelled(
     first = raw.split("\n", 1)[0]
     tsv = path.suffix.lower() in (".tsv", ".tab", ".txt") or "\t" in first
     if tsv:
-        reader = csv.reader(raw.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+        lines = [line.removesuffix("\r") for line in raw.split("\n")]
+        reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
-        reader = csv.reader(raw.splitlines(keepends=True))
-    rows = list(reader)
+        # newline="": the csv module sees every character as it is and splits records only
+        # where its grammar says (str.splitlines() would also split at U+2028 and friends).
+        reader = csv.reader(io.StringIO(raw, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"{path}: not valid CSV ({exc})") from None
     if not rows:
         raise DataError(f"{path}: empty file")
     header = rows[0]
@@ -101,6 +115,8 @@ def read_labelled(
         if len(row) <= max(ti, li):
             raise DataError(f"{path}: row {n} has {len(row)} fields, expected {len(header)}")
         label = row[li].strip().lower()
+        if not label and skip_unlabelled:
+            continue
         if label in SPAM_LABELS:
             is_spam = True
         elif label in HAM_LABELS:
@@ -147,6 +163,7 @@ def describe_file(path: Path | str, examples: list[Example]) -> dict[str, object
     path = Path(path)
     return {
         "file": path.name,
+        "dataset": path.parent.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "rows": len(examples),
         "spam": sum(e.is_spam for e in examples),

@@ -1,12 +1,19 @@
-"""Training recipe and evaluation protocols (batch, and online as in the TREC spam track)."""
+"""Training recipe and evaluation protocols (batch, and online as in the TREC spam track).
+
+The protocol that matters is leave-one-domain-out (:func:`leave_one_domain_out`): a *domain*
+is a kind of site (YouTube videos, SMS, X posts, Stack Exchange comments, tutorial comments,
+news comments); the model is trained on every other domain and scores the one left out, in
+batch (a fresh install) and online (the site's moderators teach it, decision by decision).
+"""
 
 from __future__ import annotations
 
 import math
 import multiprocessing
 import random
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,60 +30,65 @@ from service.spam.model import SiteModel, SpamModel, train_weights
 __all__ = [
     "DEFAULT_HOLD",
     "DEFAULT_SPAM",
-    "MAX_HAM_HELD",
     "TRAINING",
-    "choose_threshold",
+    "Domain",
+    "choose_thresholds",
     "fit",
     "kfold",
+    "leave_one_domain_out",
     "leave_one_out",
     "metrics",
     "run_batch",
     "run_online",
-    "select_operating_point",
 ]
 
-# Operating point: hold for moderation at >= DEFAULT_HOLD, treat as spam at >= DEFAULT_SPAM
-# (also the moderation policy's defaults). Chosen on leave-one-video-out: hold keeps batch ham
-# held near 1.5 % and online ham held under 1 % after 100 decisions; spam is for near-certain
-# cases only. Optionally (``fit(select=True)``, ``crossval --nested``) the cut is chosen by
-# nested validation on the model's own training data (select_operating_point): the cut that
-# maximises F1 with at most MAX_HAM_HELD of legitimate comments held on the inner folds; the
-# bias is then shifted so that the cut lands at DEFAULT_HOLD. Not the default: see README.
-DEFAULT_HOLD = 0.8
-DEFAULT_SPAM = 0.97
-MAX_HAM_HELD = 0.015
-HOLD_GRID = tuple(i / 100 for i in range(30, 97))  # candidate cuts 0.30 .. 0.96
-# Training hyper-parameters (logistic regression, AdaGrad; optional: "bags", the mean of that
-# many runs with different shuffles, and "average", averaged SGD) and per-site learning rates.
-# "nb_mix" / "nb_alpha": each feature's value is scaled by nb_mix * |r| + 1 - nb_mix, where r is
-# its naive-Bayes log-count ratio on the training data (smoothing nb_alpha); "domain_copy":
-# every feature also has a copy per medium (SMS, comments) with this value, so that what only
-# holds for one medium can go into its copy (see _transform). Both 0: the plain recipe.
+# Operating point (also the moderation policy's defaults): hold for a moderator at
+# >= DEFAULT_HOLD, treat as spam at >= DEFAULT_SPAM. Chosen for the legitimate comments first
+# on leave-one-domain-out (choose_thresholds): the lowest cuts that keep ham held <= 1 % and
+# ham marked spam <= 0.1 % in every domain. See README.
+DEFAULT_HOLD = 0.9
+DEFAULT_SPAM = 0.99
+MAX_HAM_HELD = 0.01
+MAX_HAM_SPAM = 0.001
+GRID = tuple(i / 200 for i in range(40, 200))  # candidate cuts 0.200 .. 0.995
+# Logistic regression by AdaGrad; phrase features kept >= 0 (they are evidence for spam).
 TRAINING: dict[str, float] = {
-    "epochs": 10,
+    "epochs": 6,
     "learning_rate": 0.5,
-    "l2": 5e-4,
-    "nb_alpha": 0.1,
-    "nb_mix": 0.5,
-    "domain_copy": 0.5,
+    "l2": 2e-4,
     "nonneg_phrases": 1.0,
 }
 ONLINE: dict[str, float] = {
     "learning_rate": 2.0,
     "bias_rate": 0.0,
     "ham_factor": 2.0,
-    "meta_factor": 0.15,
+    "meta_factor": 0.3,
     "char_factor": 4.0,
 }
-# SMS is another medium: it teaches spam vocabulary but its ham (short chat) is unlike comments.
-SMS_SCALE = 0.3
 WARMUP = 100
+MAX_HAM_PER_SOURCE = 2000
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A kind of site: its labelled files, its weight in training, and whether its licence
+    lets it train a shipped model (evaluation-only domains are only ever scored)."""
+
+    name: str
+    files: tuple[Path, ...]
+    weight: float = 1.0
+    may_train: bool = True
+    kind: str = ""
+
+    def sources(self) -> list[list[Example]]:
+        return [read_labelled(p, skip_unlabelled=True) for p in self.files]
 
 
 def metrics(
     scores: Sequence[float], labels: Sequence[bool], hold: float, spam: float = 1.0
 ) -> dict[str, Any]:
-    """Precision/recall/F1 of "held" (score >= hold) as the spam prediction, and ham held."""
+    """Precision/recall/F1 of "held" (score >= hold) as the spam prediction, ham held, and
+    ham marked spam (score >= spam). Precision, recall and F1 are None without spam."""
     tp = fp = fn = tn = ham_spammed = 0
     for s, is_spam in zip(scores, labels, strict=True):
         if s >= hold:
@@ -89,37 +101,22 @@ def metrics(
             fn += 1
         else:
             tn += 1
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     hams = fp + tn
-    return {
-        "n": tp + fp + fn + tn,
-        "spam": tp + fn,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "ham_held": round(fp / hams, 4) if hams else 0.0,
-        "ham_held_count": fp,
-        "ham_marked_spam": round(ham_spammed / hams, 4) if hams else 0.0,
-        "accuracy": round((tp + tn) / (tp + fp + fn + tn), 4) if tp + fp + fn + tn else 0.0,
-    }
-
-
-def _weights_for(
-    sources: Sequence[Sequence[Example]], scale: Sequence[float] | None = None
-) -> list[float]:
-    """Each source file counts equally in training (a small video weighs as much as the
-    whole SMS collection) times its ``scale``, normalised so the mean example weight is 1."""
-    scale = scale or [1.0] * len(sources)
-    raw = [f / len(s) for s, f in zip(sources, scale, strict=True) for _ in s]
-    mean = sum(raw) / len(raw)
-    return [w / mean for w in raw]
-
-
-def source_scale(sources: Sequence[Sequence[Example]]) -> list[float]:
-    """Comment sources count fully; SMS (another medium) counts SMS_SCALE."""
-    return [SMS_SCALE if _is_sms(s) else 1.0 for s in sources]
+    out: dict[str, Any] = {"n": tp + fp + fn + tn, "spam": tp + fn}
+    if tp + fn:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out.update(precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4))
+    else:
+        out.update(precision=None, recall=None, f1=None)
+    out.update(
+        ham_held=round(fp / hams, 4) if hams else 0.0,
+        ham_held_count=fp,
+        ham_marked_spam=round(ham_spammed / hams, 4) if hams else 0.0,
+        ham_marked_spam_count=ham_spammed,
+    )
+    return out
 
 
 _T = TypeVar("_T")
@@ -130,100 +127,65 @@ def fit(
     sources: Sequence[Sequence[Example]],
     *,
     seed: int,
+    weights: Sequence[float] | None = None,
     config: FeatureConfig | None = None,
     hold: float = DEFAULT_HOLD,
     spam: float = DEFAULT_SPAM,
     training: Mapping[str, float] | None = None,
-    prune: float = 1e-4,
-    select: bool = False,
+    prune: float = 1e-3,
     cache: FeatureCache | None = None,
-    medium: str = "comments",
+    max_ham: int = MAX_HAM_PER_SOURCE,
 ) -> SpamModel:
-    """Train a model on several labelled sources (deterministic for a given seed).
-
-    ``medium`` ("comments" or "sms") is what the model will score: with the training
-    option ``domain_copy`` its weights are the shared ones plus that medium's copy.
-
-    With ``select`` (and at least two comment sources), the cut is chosen by nested
-    validation on these sources only (:func:`select_operating_point`) and the bias shifted so
-    that it lands at ``hold``. ``cache`` keeps extracted features between fits.
-    """
+    """Train a model on labelled sources (deterministic for a given seed). Each source counts
+    as ``weights[i]`` in total (default 1), spread evenly over its examples, and within a
+    source spam and ham count equally (a source of 5 % spam teaches as much about spam as
+    one of 50 %)."""
     config = config or FeatureConfig()
     params = dict(TRAINING, **(training or {}))
     cache = {} if cache is None else cache
-    model = _fit(sources, seed, config, hold, spam, params, prune, cache, medium)
-    if select:
-        point = select_operating_point(
-            sources, seed=seed, config=config, training=params, prune=prune, cache=cache
-        )
-        if point is not None:
-            model.bias += _logit(hold) - _logit(point["threshold"])
-            model.meta["operating_point"] = point
-    return model
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
-
-
-def _fit(
-    sources: Sequence[Sequence[Example]],
-    seed: int,
-    config: FeatureConfig,
-    hold: float,
-    spam: float,
-    params: Mapping[str, float],
-    prune: float,
-    cache: FeatureCache,
-    medium: str = "comments",
-) -> SpamModel:
-    extractor: FeatureExtractor | None = None
-    weights = _weights_for(sources, source_scale(sources))
-    spam_weight = params.get("spam_weight", 1.0)
+    weights = list(weights) if weights is not None else [1.0] * len(sources)
+    extractor = FeatureExtractor(config)
     examples: list[tuple[Features, bool, float]] = []
     names: dict[int, str] = {}
-    sms: list[bool] = []
-    i = 0
-    for source in sources:
-        is_sms = _is_sms(source)
+    raw: list[float] = []
+    rng = random.Random(seed)  # noqa: S311 (seeded sampling, not security)
+    for source, total in zip(sources, weights, strict=True):
+        hams = [e for e in source if not e.is_spam]
+        if len(hams) > max_ham:
+            # A large ham source teaches no more than a sample of it (its weight is fixed),
+            # and training time grows with the examples.
+            keep = set(rng.sample(range(len(hams)), max_ham))
+            dropped = {id(e) for i, e in enumerate(hams) if i not in keep}
+            source = [e for e in source if id(e) not in dropped]
+        n_spam = sum(e.is_spam for e in source)
+        n_ham = len(source) - n_spam
         for ex in source:
             feats = cache.get((config, ex))
             if feats is None:
-                extractor = extractor or FeatureExtractor(config)
                 feats = cache[config, ex] = extractor.extract(ex.text, ex.author)
             for slot, key in feats.keys.items():
                 names.setdefault(slot, key)
-            examples.append((feats, ex.is_spam, weights[i] * (spam_weight if ex.is_spam else 1.0)))
-            sms.append(is_sms)
-            i += 1
-    factor = _nb_factors(examples, params.get("nb_alpha", 0.1), params.get("nb_mix", 0.0))
-    copy = params.get("domain_copy", 0.0)
-    if factor is not None or copy:
-        examples = _transform(examples, sms, factor, copy, config.bits)
-    nonneg = _nonneg_slots(names, config.bits) if params.get("nonneg_phrases") else frozenset()
-    # Bagging over shuffles: the mean of the weights of ``bags`` runs with seeds seed,
-    # seed + 1, ... (one linear model again, so scoring costs the same).
-    bags = int(params.get("bags", 1))
-    w: dict[int, float] = {}
-    bias = 0.0
-    for run in range(bags):
-        run_w, run_bias = train_weights(
-            examples,
-            seed=seed + run,
-            epochs=int(params["epochs"]),
-            learning_rate=params["learning_rate"],
-            l2=params["l2"],
-            average=bool(params.get("average", 0.0)),
-            nonneg=nonneg,
-        )
-        if bags == 1:
-            w, bias = run_w, run_bias
-            break
-        for slot, value in run_w.items():
-            w[slot] = w.get(slot, 0.0) + value / bags
-        bias += run_bias / bags
-    if factor is not None or copy:
-        w = _collapse(w, factor, copy, config.bits, 1 if medium == "sms" else 2)
+            if n_spam and n_ham:
+                share = total / 2 / (n_spam if ex.is_spam else n_ham)
+            else:
+                share = total / len(source)
+            examples.append((feats, ex.is_spam, share))
+            raw.append(share)
+    mean = sum(raw) / len(raw)
+    examples = [(f, y, w / mean) for f, y, w in examples]
+    nonneg = (
+        frozenset(s for s, k in names.items() if k.startswith(("m:phrase=", "m:promo=")))
+        if params.get("nonneg_phrases")
+        else frozenset()
+    )
+    w, bias = train_weights(
+        examples,
+        seed=seed,
+        epochs=int(params["epochs"]),
+        learning_rate=params["learning_rate"],
+        l2=params["l2"],
+        nonneg=nonneg,
+    )
     kept = {s: v for s, v in w.items() if abs(v) >= prune}
     return SpamModel(
         config,
@@ -236,155 +198,27 @@ def _fit(
     )
 
 
-# Self-promotion and spam phrases are there because they are evidence for spam: where the
-# training data pair one with legitimate text ("my new phone" in SMS chat), the model may not
-# learn it as evidence against (only their SMS copies may go below zero).
-_NONNEG_PREFIXES = ("m:phrase=", "m:promo=")
-
-
-def _nonneg_slots(names: Mapping[int, str], bits: int) -> frozenset[int]:
-    """The training slots held at zero or above: each phrase feature's shared slot and its
-    comments copy (see _transform)."""
-    plain = [slot for slot, key in names.items() if key.startswith(_NONNEG_PREFIXES)]
-    return frozenset(plain) | frozenset(slot + (2 << bits) for slot in plain)
-
-
-def _nb_factors(
-    examples: Sequence[tuple[Features, bool, float]], alpha: float, mix: float
-) -> dict[int, float] | None:
-    """Per slot, ``mix * |r| + 1 - mix`` where ``r`` is the naive-Bayes log-count ratio
-    ``log((p + alpha) / |p|) - log((q + alpha) / |q|)``, ``p`` / ``q`` the (sample-weighted)
-    number of spam / ham examples with the feature (NB-SVM, Wang and Manning 2012; as
-    magnitude, so the sign stays learnt). Computed on the training examples only; None when
-    ``mix`` is 0."""
-    if not mix:
-        return None
-    p: dict[int, float] = {}
-    q: dict[int, float] = {}
-    for feats, is_spam, sw in examples:
-        counts = p if is_spam else q
-        for slot in feats.values:
-            counts[slot] = counts.get(slot, 0.0) + sw
-    slots = sorted({**p, **q})
-    p_total = sum(p.values()) + alpha * len(slots)
-    q_total = sum(q.values()) + alpha * len(slots)
-    return {
-        slot: mix
-        * abs(
-            math.log((p.get(slot, 0.0) + alpha) / p_total)
-            - math.log((q.get(slot, 0.0) + alpha) / q_total)
-        )
-        + (1.0 - mix)
-        for slot in slots
-    }
-
-
-def _transform(
-    examples: Sequence[tuple[Features, bool, float]],
-    sms: Sequence[bool],
-    factor: Mapping[int, float] | None,
-    copy: float,
-    bits: int,
-) -> list[tuple[Features, bool, float]]:
-    """The training vectors: values times ``factor`` and, with ``copy``, each feature again in
-    its medium's own slot range (SMS: slot + 2**bits, comments: slot + 2 * 2**bits) at
-    ``copy`` times the value ("frustratingly easy" domain adaptation, Daume 2007)."""
-    out: list[tuple[Features, bool, float]] = []
-    for (feats, label, sw), is_sms in zip(examples, sms, strict=True):
-        if factor is not None:
-            values = {slot: v * factor[slot] for slot, v in feats.values.items()}
-        else:
-            values = dict(feats.values)
-        if copy:
-            offset = (1 if is_sms else 2) << bits
-            values.update([(slot + offset, v * copy) for slot, v in list(values.items())])
-        out.append((Features(values), label, sw))
-    return out
-
-
-def _collapse(
-    w: Mapping[int, float],
-    factor: Mapping[int, float] | None,
-    copy: float,
-    bits: int,
-    medium: int = 2,
-) -> dict[int, float]:
-    """Weights over the plain features for one medium (2: comments, 1: SMS): shared plus
-    ``copy`` times that medium's copy (the other copy is dropped), times ``factor`` (so
-    scoring is unchanged)."""
-    size = 1 << bits
-    out: dict[int, float] = {}
-    for slot, value in w.items():
-        if slot < size:
-            out[slot] = out.get(slot, 0.0) + value
-        elif slot >> bits == medium:
-            out[slot - medium * size] = out.get(slot - medium * size, 0.0) + value * copy
-    if factor is not None:
-        out = {slot: value * factor[slot] for slot, value in out.items()}
-    return out
-
-
-def _is_sms(source: Sequence[Example]) -> bool:
-    return bool(source) and source[0].source.lower().startswith("sms")
-
-
-def select_operating_point(
-    sources: Sequence[Sequence[Example]],
-    *,
-    seed: int,
-    config: FeatureConfig | None = None,
-    training: Mapping[str, float] | None = None,
-    prune: float = 1e-4,
-    cache: FeatureCache | None = None,
-) -> dict[str, Any] | None:
-    """Nested validation inside the training data: leave one comment source (video) out at a
-    time, train on the rest (SMS stays in), score the left-out source in batch, and choose
-    the cut on the pooled inner scores (:func:`choose_threshold`). None with fewer than two
-    comment sources. Only ``sources`` are read."""
-    config = config or FeatureConfig()
-    params = dict(TRAINING, **(training or {}))
-    cache = {} if cache is None else cache
-    comments = [i for i, source in enumerate(sources) if source and not _is_sms(source)]
-    if len(comments) < 2:
-        return None
-    scores: list[float] = []
-    labels: list[bool] = []
-    for i in comments:
-        rest = [source for j, source in enumerate(sources) if j != i]
-        inner = _fit(rest, seed, config, DEFAULT_HOLD, DEFAULT_SPAM, params, prune, cache)
-        scores += run_batch(inner, sources[i])
-        labels += [e.is_spam for e in sources[i]]
-    threshold = choose_threshold(scores, labels)
-    return {
-        "threshold": threshold,
-        "max_ham_held": MAX_HAM_HELD,
-        "inner_folds": [sources[i][0].source for i in comments],
-        "inner_batch": metrics(scores, labels, threshold),
-    }
-
-
-def choose_threshold(
-    scores: Sequence[float],
-    labels: Sequence[bool],
+def choose_thresholds(
+    per_domain: Mapping[str, tuple[Sequence[float], Sequence[bool]]],
     max_ham_held: float = MAX_HAM_HELD,
-    grid: Sequence[float] = HOLD_GRID,
-) -> float:
-    """The cut in ``grid`` with the best F1 among those holding at most ``max_ham_held`` of the
-    ham (ties: the higher cut); if none does, the one holding the least ham (then best F1)."""
-    spam_scores = [s for s, y in zip(scores, labels, strict=True) if y]
-    ham_scores = [s for s, y in zip(scores, labels, strict=True) if not y]
-    best: tuple[tuple[bool, float, float], float] | None = None
-    for t in grid:
-        tp = sum(s >= t for s in spam_scores)
-        fp = sum(s >= t for s in ham_scores)
-        f1 = 2 * tp / (2 * tp + fp + len(spam_scores) - tp) if tp else 0.0
-        held = fp / len(ham_scores) if ham_scores else 0.0
-        ok = held <= max_ham_held
-        key = (ok, f1 if ok else -held, f1)
-        if best is None or key >= best[0]:
-            best = (key, t)
-    assert best is not None, "empty grid"
-    return best[1]
+    max_ham_spam: float = MAX_HAM_SPAM,
+    grid: Sequence[float] = GRID,
+) -> tuple[float, float]:
+    """Legitimate comments first: the lowest hold cut that holds at most ``max_ham_held`` of
+    every domain's ham, and the lowest spam cut (not below it) that marks at most
+    ``max_ham_spam`` of every domain's ham as spam; the highest cut where none does."""
+
+    def worst(cut: float) -> float:
+        rates = []
+        for scores, labels in per_domain.values():
+            hams = [s for s, y in zip(scores, labels, strict=True) if not y]
+            if hams:
+                rates.append(sum(s >= cut for s in hams) / len(hams))
+        return max(rates, default=0.0)
+
+    hold = next((t for t in grid if worst(t) <= max_ham_held), grid[-1])
+    spam = next((t for t in grid if t >= hold and worst(t) <= max_ham_spam), grid[-1])
+    return hold, spam
 
 
 def run_batch(model: SpamModel, examples: Sequence[Example]) -> list[float]:
@@ -441,10 +275,112 @@ def _in_parallel(fn: Callable[..., _T], tasks: Sequence[tuple[Any, ...]], jobs: 
     independent and deterministic, so the results do not depend on ``jobs``)."""
     if jobs <= 1 or len(tasks) <= 1:
         return [fn(*task) for task in tasks]
-    # spawn, not fork: the caller (a test run, a server) may have threads
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("spawn")  # the caller may have threads
     with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
         return list(pool.map(fn, *zip(*tasks, strict=True)))
+
+
+_Scores = tuple[list[list[bool]], list[list[float]], list[list[float]], list[str]]
+
+
+def _domain_fold(
+    train: list[list[Example]],
+    weights: list[float],
+    tests: list[list[list[Example]]],
+    seed: int,
+    online: bool,
+    training: Mapping[str, float] | None,
+) -> list[_Scores]:
+    """Fit once on ``train``; per left-out domain (its files), labels and scores per file."""
+    model = fit(train, seed=seed, weights=weights, training=training)
+    results = []
+    for files in tests:
+        out: _Scores = ([], [], [], [])
+        for test in files:
+            labels, batch, scores, order = _scored(model, test, online)
+            out[0].append(labels)
+            out[1].append(batch)
+            out[2].append(scores)
+            out[3].append(order)
+        results.append(out)
+    return results
+
+
+def _domain_metrics(scored: _Scores, hold: float, spam: float, online: bool) -> dict[str, Any]:
+    labels, batch, scores, orders = scored
+    flat_labels = [y for f in labels for y in f]
+    entry: dict[str, Any] = {
+        "batch": metrics([x for f in batch for x in f], flat_labels, hold, spam)
+    }
+    if online:
+        entry["online"] = metrics([x for f in scores for x in f], flat_labels, hold, spam)
+        entry[f"online_after_{WARMUP}"] = metrics(
+            [x for f in scores for x in f[WARMUP:]],
+            [y for f in labels for y in f[WARMUP:]],
+            hold,
+            spam,
+        )
+        entry["online_order"] = sorted(set(orders))
+    return entry
+
+
+def _mean_recall(entries: Sequence[Mapping[str, Any]]) -> float | None:
+    recalls = [e["batch"]["recall"] for e in entries if e["batch"]["recall"] is not None]
+    return round(sum(recalls) / len(recalls), 4) if recalls else None
+
+
+def leave_one_domain_out(
+    domains: Sequence[Domain],
+    *,
+    seed: int = 1,
+    online: bool = True,
+    jobs: int = 1,
+    training: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Train on every domain that may train except one, score the one left out (each of its
+    files as a site of its own online, oldest first where dated). Per domain: batch, online,
+    and online after each file's first WARMUP decisions, at two operating points: the cuts
+    :func:`choose_thresholds` picks on these batch scores (legitimate comments first; the
+    best case for batch, as the cuts are chosen on the data scored) and the shipped defaults.
+    Evaluation-only domains are left out of no training set: one model scores them all."""
+    loaded = {d.name: d.sources() for d in domains}
+    groups: dict[tuple[str, ...], list[Domain]] = {}
+    for left in domains:
+        train_names = tuple(d.name for d in domains if d.may_train and d is not left)
+        groups.setdefault(train_names, []).append(left)
+    by_name = {d.name: d for d in domains}
+    tasks = []
+    for train_names, lefts in groups.items():
+        train = [(by_name[n], s) for n in train_names for s in loaded[n]]
+        weights = [d.weight / len(loaded[d.name]) for d, _ in train]
+        tests = [loaded[d.name] for d in lefts]
+        tasks.append(([s for _, s in train], weights, tests, seed, online, training))
+    scored: dict[str, _Scores] = {}
+    for lefts, done in zip(groups.values(), _in_parallel(_domain_fold, tasks, jobs), strict=True):
+        for d, fold in zip(lefts, done, strict=True):
+            scored[d.name] = fold
+    per_domain = {
+        d.name: (
+            [x for f in scored[d.name][1] for x in f],
+            [y for f in scored[d.name][0] for y in f],
+        )
+        for d in domains
+    }
+    chosen = choose_thresholds(per_domain)
+    result: dict[str, Any] = {}
+    for label, (hold, spam) in (
+        ("chosen_cuts", chosen),
+        ("default_cuts", (DEFAULT_HOLD, DEFAULT_SPAM)),
+    ):
+        entries = {d.name: _domain_metrics(scored[d.name], hold, spam, online) for d in domains}
+        for d in domains:
+            entries[d.name].update(kind=d.kind, trains_others=d.may_train)
+        result[label] = {
+            "thresholds": {"hold": hold, "spam": spam},
+            "mean_spam_recall": _mean_recall(list(entries.values())),
+            **entries,
+        }
+    return result
 
 
 def _lovo_fold(
@@ -452,12 +388,9 @@ def _lovo_fold(
     test: Sequence[Example],
     seed: int,
     online: bool,
-    fit_args: dict[str, Any],
-) -> tuple[list[bool], list[float], list[float], float, float, Any, str]:
-    model = fit(train_sources, seed=seed, **fit_args)
-    labels, batch, scores, order = _scored(model, test, online)
-    point = model.meta.get("operating_point")
-    return labels, batch, scores, model.hold_threshold, model.spam_threshold, point, order
+) -> tuple[list[bool], list[float], list[float], str]:
+    model = fit(train_sources, seed=seed)
+    return _scored(model, test, online)
 
 
 def leave_one_out(
@@ -467,95 +400,38 @@ def leave_one_out(
     seed: int = 1,
     online: bool = True,
     jobs: int = 1,
-    **fit_args: Any,
+    hold: float = DEFAULT_HOLD,
+    spam: float = DEFAULT_SPAM,
 ) -> dict[str, Any]:
-    """Leave-one-source-out (e.g. one YouTube video): train on the others plus ``always``.
-
-    Pooled online figures after warm-up concatenate each source's messages after its own
-    first WARMUP decisions. ``jobs`` > 1 runs the folds in that many processes.
-    """
-    if jobs <= 1:
-        fit_args.setdefault("cache", {})  # features extracted once for all folds
+    """Leave-one-source-out (e.g. one YouTube video): train on the others plus ``always``;
+    per source and pooled (pooled online after warm-up leaves out each source's first
+    WARMUP decisions)."""
     tasks = [
         (
             [list(v) for k, v in held_out.items() if k != name] + [list(a) for a in always],
             test,
             seed,
             online,
-            fit_args,
         )
         for name, test in held_out.items()
     ]
-    return _per_source_and_pooled(held_out, _in_parallel(_lovo_fold, tasks, jobs), online)
-
-
-def held_out_test(
-    train_sources: Sequence[Sequence[Example]],
-    tests: Mapping[str, Sequence[Example]],
-    *,
-    seed: int = 1,
-    online: bool = True,
-    jobs: int = 1,
-    **fit_args: Any,
-) -> dict[str, Any]:
-    """Train once on ``train_sources``, then score each of ``tests`` in batch and, with
-    ``online``, as a new site of its own (oldest first where dated); per test and pooled as
-    :func:`leave_one_out`. ``jobs`` is accepted for symmetry: one model, scored in-process."""
-    del jobs
-    model = fit([list(s) for s in train_sources], seed=seed, **fit_args)
-    point = model.meta.get("operating_point")
-    folds = []
-    for test in tests.values():
-        labels, batch, scores, order = _scored(model, test, online)
-        folds.append(
-            (labels, batch, scores, model.hold_threshold, model.spam_threshold, point, order)
-        )
-    return _per_source_and_pooled(tests, folds, online)
-
-
-def _per_source_and_pooled(
-    names: Iterable[str],
-    folds: Sequence[tuple[list[bool], list[float], list[float], float, float, Any, str]],
-    online: bool,
-) -> dict[str, Any]:
-    """Per source and pooled metrics from each source's (labels, batch scores, online scores,
-    hold, spam, operating point, online order). Pooled online figures after warm-up
-    concatenate each source's messages after its own first WARMUP decisions."""
+    folds = _in_parallel(_lovo_fold, tasks, jobs)
     results: dict[str, Any] = {}
-    hold, spam = DEFAULT_HOLD, DEFAULT_SPAM
-    for name, (labels, batch, scores, hold, spam, point, order) in zip(names, folds, strict=True):
+    for name, (labels, batch, scores, order) in zip(held_out, folds, strict=True):
         results[name] = _summary(labels, batch, scores, hold, spam)
         if online:
             results[name]["online_order"] = order
-        if point is not None:
-            results[name]["operating_point"] = point
-    labels = [x for p in folds for x in p[0]]
-    results["pooled"] = {"batch": metrics([x for p in folds for x in p[1]], labels, hold, spam)}
+    labels = [y for f in folds for y in f[0]]
+    results["pooled"] = {"batch": metrics([x for f in folds for x in f[1]], labels, hold, spam)}
     if online:
-        results["pooled"]["online"] = metrics([x for p in folds for x in p[2]], labels, hold, spam)
+        results["pooled"]["online"] = metrics([x for f in folds for x in f[2]], labels, hold, spam)
         results["pooled"][f"online_after_{WARMUP}"] = metrics(
-            [x for p in folds for x in p[2][WARMUP:]],
-            [x for p in folds for x in p[0][WARMUP:]],
+            [x for f in folds for x in f[2][WARMUP:]],
+            [y for f in folds for y in f[0][WARMUP:]],
             hold,
             spam,
         )
     return results
-
-
-def _kfold_fold(
-    train: list[Example],
-    always: Sequence[Sequence[Example]],
-    test: list[Example],
-    seed: int,
-    online: bool,
-    fit_args: dict[str, Any],
-) -> tuple[list[float], list[float], float, float, float | None]:
-    model = fit([train, *always], seed=seed, **fit_args)
-    scores = run_batch(model, test)
-    online_scores = run_online(model, test) if online else []
-    point = model.meta.get("operating_point")
-    cut = point["threshold"] if point is not None else None
-    return scores, online_scores, model.hold_threshold, model.spam_threshold, cut
 
 
 def kfold(
@@ -564,70 +440,35 @@ def kfold(
     always: Sequence[Sequence[Example]] = (),
     *,
     seed: int = 1,
-    jobs: int = 1,
-    online: bool = False,
-    **fit_args: Any,
+    hold: float = DEFAULT_HOLD,
+    spam: float = DEFAULT_SPAM,
 ) -> dict[str, Any]:
-    """Stratified k-fold (seeded): train on k-1 folds plus ``always``; pooled batch metrics.
-    With ``online``, each fold's model also starts a site that scores its test messages in
-    the order they were posted (file order for undated data) and learns each one's label
-    (the TREC protocol, as :func:`leave_one_out`);
-    the pooled figures after warm-up leave out each fold's first WARMUP decisions.
-    ``jobs`` > 1 runs the folds in that many processes."""
+    """Stratified k-fold (seeded): train on k-1 folds plus ``always``; pooled batch metrics."""
     rng = random.Random(seed)  # noqa: S311 (seeded fold assignment, not security)
     spam_idx = [i for i, e in enumerate(examples) if e.is_spam]
     ham_idx = [i for i, e in enumerate(examples) if not e.is_spam]
     rng.shuffle(spam_idx)
     rng.shuffle(ham_idx)
-    fold_of: dict[int, int] = {}
-    for n, i in enumerate(spam_idx + ham_idx):
-        fold_of[i] = n % k
-    if jobs <= 1:
-        fit_args.setdefault("cache", {})
-    # Each fold's test messages in the order they were posted where the data is dated (the
-    # online run replays them), else in the file's order.
+    fold_of = {i: n % k for n, i in enumerate(spam_idx + ham_idx)}
     dated = chronological_order(examples)
     order = dated if dated is not None else range(len(examples))
-    tests = [[i for i in order if fold_of[i] == fold] for fold in range(k)]
-    tasks = [
-        (
-            [e for i, e in enumerate(examples) if fold_of[i] != fold],
-            always,
-            [examples[i] for i in tests[fold]],
-            seed,
-            online,
-            fit_args,
-        )
-        for fold in range(k)
-    ]
     scores = [0.0] * len(examples)
-    done = _in_parallel(_kfold_fold, tasks, jobs)
-    _, _, hold, spam, _ = done[-1]
-    cuts = [cut for *_, cut in done]
-    for fold, (fold_scores, *_) in enumerate(done):
-        for i, score in zip(tests[fold], fold_scores, strict=True):
-            scores[i] = score
-    labels = [e.is_spam for e in examples]
-    result: dict[str, Any] = {"batch": metrics(scores, labels, hold, spam)}
-    if online:
-        result["online_order"] = "file" if dated is None else "date"
-        fold_labels = [[examples[i].is_spam for i in test] for test in tests]
-        result["online"] = metrics(
-            [x for d in done for x in d[1]], [x for f in fold_labels for x in f], hold, spam
-        )
-        result[f"online_after_{WARMUP}"] = metrics(
-            [x for d in done for x in d[1][WARMUP:]],
-            [x for f in fold_labels for x in f[WARMUP:]],
-            hold,
-            spam,
-        )
-    if any(c is not None for c in cuts):
-        result["selected_cuts"] = cuts
-    return result
+    cache: FeatureCache = {}
+    for fold in range(k):
+        train = [e for i, e in enumerate(examples) if fold_of[i] != fold]
+        model = fit([train, *always], seed=seed, cache=cache)
+        test = [i for i in order if fold_of[i] == fold]
+        for i, s in zip(test, run_batch(model, [examples[i] for i in test]), strict=True):
+            scores[i] = s
+    return {"batch": metrics(scores, [e.is_spam for e in examples], hold, spam)}
+
+
+def logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
 
 
 def load_sources(paths: Sequence[Path | str]) -> list[list[Example]]:
-    return [read_labelled(p) for p in paths]
+    return [read_labelled(p, skip_unlabelled=True) for p in paths]
 
 
 def describe_sources(paths: Sequence[Path | str], sources: Sequence[list[Example]]) -> list[Any]:

@@ -5,6 +5,11 @@
   that site's moderator decisions. ``learn()`` returns an :class:`Update` (the exact sparse
   change) for the service to persist; applying ``update.negated()`` undoes it exactly.
 
+The delta is also the site's memory of link domains: a domain whose ``m:domain=`` weight the
+site's decisions have pushed below zero (its moderators approved comments linking there more
+than they binned them) is *approved*, and a link to it counts only as that domain and as
+"a link to a site this site's moderators approved before" (see ``FeatureExtractor.meta_keys``).
+
 Exactness: every update value is rounded to a multiple of ``QUANTUM`` (2**-20). Sums of such
 numbers are exact in IEEE double precision while they stay below 2**33 * QUANTUM (= 8192) in
 magnitude, so per-site sums do not depend on the order updates were applied or undone in, and
@@ -14,27 +19,23 @@ PostgreSQL ``double precision`` or SQLite ``REAL`` column stores the values exac
 
 from __future__ import annotations
 
-import array
-import bisect
-import collections
 import gzip
-import itertools
 import json
 import math
-import operator
 import random
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from service.spam.features import (
     FeatureConfig,
     FeatureExtractor,
     Features,
-    Memo,
     Parsed,
     describe,
 )
@@ -54,9 +55,11 @@ __all__ = [
 ]
 
 FORMAT = "margin-spam-model"
-FORMAT_VERSION = 2  # 2: HTML-cleaned text, promotion-phrase features
+FORMAT_VERSION = 3  # 3: link kinds, contacts, no length feature, no "url" word
 QUANTUM = 2.0**-20
 _MAX_DELTA = 4096.0  # per-site weights are clamped here so that sums stay exact (see above)
+# Distinct words whose weight sums a model (and each site model) remembers.
+WORD_CACHE = 16384
 
 Verdict = Literal["ok", "hold", "spam"]
 
@@ -67,9 +70,8 @@ class ModelError(Exception):
 
 class SpamScore:
     """A score: ``probability``, ``verdict``, and ``top_features``, the strongest reasons as
-    ``(reason, contribution)`` pairs. The reasons are worked out on first use (from numbers
-    captured when scoring, so later learning does not change them): callers that only need
-    the probability do not pay for them."""
+    ``(reason, contribution)`` pairs, worked out on first use (callers that only need the
+    probability do not pay for them)."""
 
     __slots__ = ("_explain", "_top", "probability", "verdict")
 
@@ -121,67 +123,38 @@ def _quantize(value: float) -> float:
     return round(value / QUANTUM) * QUANTUM
 
 
-class _SparseWeights(dict[int, float]):
-    """Weights by slot, 0.0 for a slot without one (``weights[slot]`` never raises)."""
+class WordWeights(NamedTuple):
+    """One word's share of a score: how many unigram and char n-gram slots it touches and the
+    sums of their weights."""
 
-    def __missing__(self, key: int) -> float:
-        return 0.0
-
-
-# Up to this many hashing bits the weights are also kept as one flat array of doubles (8 MiB
-# at 20 bits): an index into it is one memory access, a dict lookup several.
-_DENSE_MAX_BITS = 22
-
-# Per site model, distinct words whose delta sums are remembered (~100 bytes each).
-SITE_WORD_CACHE = 16384
-# Per process (shared by the sites), distinct words whose char n-gram slots are remembered for
-# sites that learn them (an array of ~15-30 slots, ~200 bytes a word): a site's delta sums are
-# emptied by every decision it learns, and summing again over remembered slots is cheap where
-# working out a word's n-grams is not.
-CHAR_SLOT_CACHE = 16384
-
-# Distinct words whose weight sums are remembered (a few hundred bytes each), and half as many
-# whitespace-separated chunks; a full cache drops its older half. In isolation the filled
-# caches held ~52 MB at 32,768 words, ~41 MB at 16,384 and ~27 MB at 8,192; a server worker
-# after 4,600 benchmark posts was at 140 MB with 16,384 and 138 MB with 8,192 (start-up peak
-# 144 MB either way), while 8,192 made the synthetic scoring bench (~15,000 distinct words)
-# miss its cache on most words (docs/performance.md).
-WORD_CACHE = 16384
+    n_words: int
+    n_chars: int
+    word_sum: float
+    char_sum: float
 
 
-class _DenseWeights(Mapping[int, float]):
-    """Read-only ``slot -> weight`` over a flat array of doubles and the sorted slots that have
-    a weight. A dict of 100,000 Python ints and floats costs ~10 MB; this costs the array
-    (which scoring needs anyway) plus 4 bytes a slot."""
+_NO_DELTA = WordWeights(0, 0, 0.0, 0.0)
 
-    def __init__(self, slots: array.array[int], dense: array.array[float]) -> None:
-        self._slots = slots
-        self._dense = dense
 
-    def __getitem__(self, slot: int) -> float:
-        i = bisect.bisect_left(self._slots, slot)
-        if i == len(self._slots) or self._slots[i] != slot:
-            raise KeyError(slot)
-        return self._dense[slot]
+class _Terms(NamedTuple):
+    """A scored comment, kept for its reasons: per distinct word (count, weight sums), per
+    bigram and meta key its weight, and the value of one occurrence of each group."""
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._slots)
-
-    def __len__(self) -> int:
-        return len(self._slots)
+    words: dict[str, tuple[int, float, float]]
+    pairs: list[tuple[str, float]]
+    meta: list[tuple[str, float]]
+    wv: float
+    cv: float
+    mv: float
 
 
 @dataclass
 class SpamModel:
-    """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key.
-
-    ``weights`` is copied at construction into the array scoring reads, and then replaced by a
-    read-only view of it. ``names`` only serve inspection and ``dump_model`` (scoring explains
-    itself from the comment's own features): the server loads a model without them.
-    """
+    """Base model. ``weights`` maps hashed slot -> weight; ``names`` maps slot -> feature key
+    (only for inspection and ``dump_model``: the server loads a model without them)."""
 
     config: FeatureConfig
-    weights: Mapping[int, float]
+    weights: dict[int, float]
     bias: float
     hold_threshold: float
     spam_threshold: float
@@ -190,47 +163,27 @@ class SpamModel:
     cache_size: int = WORD_CACHE
 
     def __post_init__(self) -> None:
-        self._word_memo: Memo[str, _WordWeights] = Memo(self._word_weights, self.cache_size)
-        self.word_weights: Callable[[str], _WordWeights] = self._word_memo.__getitem__
-        self._char_slot_memo: Memo[str, array.array[int]] = Memo(self._char_slots, CHAR_SLOT_CACHE)
-        self.char_slots: Callable[[str], array.array[int]] = self._char_slot_memo.__getitem__
-        # Parsing attaches each token's weight sums (kept with its chunk): see _score.
-        self.extractor = FeatureExtractor(self.config, self.cache_size, self.word_weights)
-        self.weight_of: Callable[[int], float]
-        if self.config.bits <= _DENSE_MAX_BITS:
-            dense = array.array("d", bytes(8 << self.config.bits))
-            collections.deque(map(dense.__setitem__, self.weights, self.weights.values()), 0)
-            self.weight_of = dense.__getitem__
-            self.weights = _DenseWeights(array.array("l", sorted(self.weights)), dense)
-        else:
-            self.weight_of = _SparseWeights(dict(self.weights)).__getitem__
+        self.weights = dict(self.weights)
+        self.extractor = FeatureExtractor(self.config, self.cache_size)
+        self.word_weights = lru_cache(maxsize=self.cache_size)(self._word_weights)
 
-    def _char_slots(self, tok: str) -> array.array[int]:
-        return array.array("l", map(_FIRST, self.extractor.word(tok).chars))
-
-    def _word_weights(self, tok: str) -> _WordWeights:
-        weight_of = self.weight_of
+    def _word_weights(self, tok: str) -> WordWeights:
         slots = self.extractor.word(tok)
-        unigram = tuple(slot for slot, _ in slots.words)
-        utf8 = tok.encode("utf-8")
-        return (
-            tok,
-            len(unigram) + (len(slots.chars) << _SHIFT),
-            complex(sum(map(weight_of, unigram)), sum(map(weight_of, map(_FIRST, slots.chars)))),
-            unigram,
-            utf8,
-            # CRC-32 of "b:<word> ", from which the next bigram's slot is one crc32() call
-            zlib.crc32(utf8 + b" ", _PAIR_START),
+        get = self.weights.get
+        return WordWeights(
+            len(slots.words),
+            len(slots.chars),
+            sum(get(slot, 0.0) for slot, _ in slots.words),
+            sum(get(slot, 0.0) for slot, _ in slots.chars),
         )
 
     def clear_caches(self) -> None:
-        """Forget every per-word and per-chunk result (for benchmarks of the cold path)."""
-        self._word_memo.clear()
-        self._char_slot_memo.clear()
+        """Forget every per-word result (for benchmarks of the cold path)."""
+        self.word_weights.cache_clear()
         self.extractor.clear_caches()
 
     def features(self, text: str, author_name: str = "", website: str | None = None) -> Features:
-        """The explicit feature vector (what training and learning use)."""
+        """The explicit feature vector (what training uses)."""
         return self.extractor.extract(text, author_name, website)
 
     def verdict(self, probability: float) -> Verdict:
@@ -245,152 +198,77 @@ class SpamModel:
     ) -> SpamScore:
         """Spam probability and the strongest reasons (positive = towards spam)."""
         parsed = self.extractor.parse(text, author_name, website)
-        return _score(self, parsed, _EMPTY, 0.0, top)
+        return _score(self, parsed, self.extractor.meta_keys(parsed), None, top)
 
 
-# Per word: (word, unigram slot count + char n-gram slot count << _SHIFT, unigram weight sum +
-# char n-gram weight sum * 1j, unigram slots, UTF-8 of the word, CRC-32 of "b:<word> "). The
-# word comes first (see FeatureExtractor). Packing two counts into an int and two sums into a
-# complex number lets one C-level sum() over a comment's words add up both.
-_WordWeights = tuple[str, int, complex, tuple[int, ...], bytes, int]
-_SHIFT = 40  # a comment would need 2**40 unigram slots to carry into the char count
-_EMPTY: Mapping[int, float] = {}
-_ZEROS = itertools.repeat(0.0)
-_FIRST = operator.itemgetter(0)
-_COUNTS = operator.itemgetter(1)
-_SUMS = operator.itemgetter(2)
-_UNIGRAMS = operator.itemgetter(3)
-_REAL = operator.attrgetter("real")
-_PAIR_START = zlib.crc32(b"b:")
-_POSITIVE = (0.0).__lt__
+class _SiteDelta(NamedTuple):
+    weights: Mapping[int, float]
+    bias: float
+    word: Callable[[str], WordWeights]
 
 
 def _score(
     model: SpamModel,
     parsed: Parsed,
-    delta: Mapping[int, float],
-    bias_delta: float,
+    meta_keys: list[str],
+    delta: _SiteDelta | None,
     top: int,
-    word_delta: Callable[[str], complex] | None = None,
 ) -> SpamScore:
-    """Fast path, equal to ``bias + sum(weight * value)`` over ``extractor.vector(parsed)``.
-
-    With a ``delta``, ``word_delta`` gives each word's share of it: over its unigram slots
-    (real part) and its char n-gram slots (imaginary part); see SiteModel.
-    Column-wise over the words, in C (map/sum/itemgetter), not Python loops; per word the
-    weight sums come from the model's memo.
-    """
+    """``bias + sum(weight * value)`` over ``extractor.vector(parsed)``, from per-word sums."""
     cfg = model.config
-    weight_of = model.weight_of
-    meta = parsed.meta
-    per_token = parsed.infos or list(map(model.word_weights, parsed.tokens))
-    pair_slots = parsed.pairs
-    counts = sum(map(_COUNTS, per_token))
-    n_words = len(pair_slots) + (counts & _LOW)
-    n_chars = counts >> _SHIFT
-    # unigram weight sum (real part) and char n-gram weight sum (imaginary part) per token
-    word_weights: Sequence[complex] | None = None
-    pair_weights: list[float] | None = None
-    meta_weights: list[float] | None = None
-    if delta:
-        get = delta.get
-        assert word_delta is not None, "a delta is scored with its per-word sums"
-        word_weights = list(
-            map(operator.add, map(_SUMS, per_token), map(word_delta, parsed.tokens))
-        )
-        pair_weights = list(
-            map(operator.add, map(weight_of, pair_slots), map(get, pair_slots, _ZEROS))
-        )
-        meta_weights = list(map(operator.add, map(weight_of, meta), map(get, meta, _ZEROS)))
-        sums = sum(word_weights, 0j)
-        pair_sum = sum(pair_weights)
-        meta_sum = sum(meta_weights)
-    else:
-        # The base weights never change: the per-feature lists are only built for the reasons.
-        sums = sum(map(_SUMS, per_token), 0j)
-        pair_sum = sum(map(weight_of, pair_slots))
-        meta_sum = sum(map(weight_of, meta))
+    extractor = model.extractor
+    counts = Counter(parsed.tokens)
+    words: dict[str, tuple[int, float, float]] = {}
+    n_words = len(parsed.tokens)  # one bigram per token
+    n_chars = 0
+    for tok, count in counts.items():
+        base = model.word_weights(tok)
+        extra = delta.word(tok) if delta is not None else _NO_DELTA
+        n_words += count * base.n_words
+        n_chars += count * base.n_chars
+        words[tok] = (count, base.word_sum + extra.word_sum, base.char_sum + extra.char_sum)
+    weight = model.weights.get
+    extra_weight = delta.weights.get if delta is not None else None
+
+    def weight_of(slot: int) -> float:
+        w = weight(slot, 0.0)
+        return w + extra_weight(slot, 0.0) if extra_weight is not None else w
+
+    pairs = [(key, weight_of(extractor.slot(key))) for key in extractor.pair_keys(parsed.tokens)]
+    meta = [(key, weight_of(extractor.slot_of(key))) for key in meta_keys]
     wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
     cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
     mv = cfg.meta_scale
-    word_sum = sums.real + pair_sum
-    z = model.bias + bias_delta + wv * word_sum + cv * sums.imag + mv * meta_sum
+    z = model.bias + (delta.bias if delta is not None else 0.0)
+    z += wv * (sum(c * w for c, w, _ in words.values()) + sum(w for _, w in pairs))
+    z += cv * sum(c * w for c, _, w in words.values())
+    z += mv * sum(w for _, w in meta)
     probability = _sigmoid(z)
     verdict = model.verdict(probability)
     if top <= 0:
         return SpamScore(probability, [], verdict)
-
-    def explain() -> list[tuple[str, float]]:
-        return _reasons(
-            parsed,
-            list(map(_SUMS, per_token)) if word_weights is None else word_weights,
-            list(map(weight_of, pair_slots)) if pair_weights is None else pair_weights,
-            list(map(weight_of, meta)) if meta_weights is None else meta_weights,
-            wv,
-            cv,
-            mv,
-            verdict,
-            top,
-        )
-
-    return SpamScore(probability, None, verdict, explain)
+    terms = _Terms(words, pairs, meta, wv, cv, mv)
+    return SpamScore(probability, None, verdict, lambda: _reasons(terms, verdict, top))
 
 
-_LOW = (1 << _SHIFT) - 1
-
-
-def _reasons(
-    parsed: Parsed,
-    word_weights: Sequence[complex],
-    pair_weights: Sequence[float],
-    meta_weights: Sequence[float],
-    wv: float,
-    cv: float,
-    mv: float,
-    verdict: Verdict,
-    top: int,
-) -> list[tuple[str, float]]:
+def _reasons(terms: _Terms, verdict: Verdict, top: int) -> list[tuple[str, float]]:
     """The ``top`` strongest contributions in the direction of the verdict: towards spam when
     held, towards ham otherwise. A word's contribution is all its occurrences' and includes
     its spelling (char n-gram) weights; a bigram or meta feature is named once."""
-    tokens = parsed.tokens
-    counts = collections.Counter(tokens)
-    toks = list(counts)
+    found: list[tuple[float, str]] = [
+        (count * (terms.wv * word + terms.cv * chars), f'word "{tok}"')
+        for tok, (count, word, chars) in terms.words.items()
+    ]
+    found += [(terms.wv * w, describe(key)) for key, w in terms.pairs]
+    found += [(terms.mv * w, describe(key)) for key, w in terms.meta]
     unit = 1.0 if verdict != "ok" else -1.0
-    sign = wv * unit
-    # (u + c*1j) * (wv - cv*1j) has the real part wv*u + cv*c
-    project = complex(sign, -cv * unit).__mul__
-    # The same word has the same weights at each occurrence: the last one stands for all.
-    last = map(dict(zip(tokens, itertools.count())).__getitem__, toks)
-    contributions = list(
-        map(
-            operator.mul,
-            counts.values(),
-            map(_REAL, map(project, map(word_weights.__getitem__, last))),
-        )
-    )
-    n_tok = len(contributions)
-    n_pair = len(pair_weights)
-    contributions += map(sign.__mul__, pair_weights)
-    contributions += map((mv * unit).__mul__, meta_weights)
-    # Strongest first; a name may come twice (a repeated bigram), so a few spare.
-    order = sorted(range(len(contributions)), key=contributions.__getitem__, reverse=True)
-    meta_keys = list(parsed.meta.values())
+    found.sort(key=lambda item: item[0] * unit, reverse=True)
     reasons: list[tuple[str, float]] = []
-    for i in order:
-        c = contributions[i]
-        if c <= 0.0:
+    for contribution, name in found:
+        if contribution * unit <= 0.0 or len(reasons) == top:
             break
-        if i < n_tok:
-            name = f'word "{toks[i]}"'
-        elif i < n_tok + n_pair:
-            name = describe(parsed.pair_key(i - n_tok))
-        else:
-            name = describe(meta_keys[i - n_tok - n_pair])
-        if all(name != r for r, _ in reasons):
-            reasons.append((name, round(c * unit, 4)))
-            if len(reasons) == top:
-                break
+        if all(name != seen for seen, _ in reasons):
+            reasons.append((name, round(contribution, 4)))
     return reasons
 
 
@@ -425,13 +303,9 @@ class Update:
 
 
 class SiteModel:
-    """A site's model: the shared base plus this site's own sparse delta.
-
-    The delta covers word, bigram and link/shape (meta) slots and the bias, and with the
-    model's ``online.char_factor`` the words' character n-grams too (a site's spam comes back
-    misspelt: "sucscribe", "subscibe"). ``delta`` is copied: the caller's mapping is never
-    changed, and SiteModels sharing a base are independent.
-    """
+    """A site's model: the shared base plus this site's own sparse delta (word, bigram, char
+    n-gram and meta slots, and the bias). ``delta`` is copied: the caller's mapping is never
+    changed, and SiteModels sharing a base are independent."""
 
     def __init__(
         self,
@@ -442,39 +316,59 @@ class SiteModel:
     ) -> None:
         self.base = base
         self.delta: dict[int, float] = {s: v for s, v in (delta or {}).items() if v}
-        # Per word, the sum of this site's delta over its unigram slots (+ 1j * over its char
-        # n-gram slots); emptied by apply().
-        self._word_delta: Memo[str, complex] = Memo(self._delta_of_word, SITE_WORD_CACHE)
         self.bias_delta = bias_delta
+        # Per word, this site's delta summed over its slots; emptied by apply().
+        self._word_delta: dict[str, WordWeights] = {}
         online = base.meta.get("online", {})
         self.learning_rate = float(
             learning_rate if learning_rate is not None else online.get("learning_rate", 1.0)
         )
         self.bias_rate = float(online.get("bias_rate", 0.0))
-        # Legitimate comments wrongly held cost more than spam let through: a ham decision
+        # A legitimate comment wrongly held costs more than spam let through: a ham decision
         # may teach harder than a spam one.
         self.ham_factor = float(online.get("ham_factor", 1.0))
-        # Link/shape (meta) features have a larger value than a word's share; their steps are
-        # scaled down so one decision does not swing every comment with the same shape.
+        # Meta features have a larger value than a word's share; their steps are scaled so one
+        # decision does not swing every comment of the same shape.
         self.meta_factor = float(online.get("meta_factor", 1.0))
-        # Character n-gram steps, relative to a word's: 0 leaves them as shipped (model files
-        # written before it existed).
+        # Character n-gram steps relative to a word's (spam comes back misspelt).
         self.char_factor = float(online.get("char_factor", 0.0))
+
+    def _delta_of_word(self, tok: str) -> WordWeights:
+        cached = self._word_delta.get(tok)
+        if cached is None:
+            if len(self._word_delta) >= WORD_CACHE:
+                self._word_delta.clear()
+            slots = self.base.extractor.word(tok)
+            get = self.delta.get
+            cached = self._word_delta[tok] = WordWeights(
+                0,
+                0,
+                sum(get(slot, 0.0) for slot, _ in slots.words),
+                sum(get(slot, 0.0) for slot, _ in slots.chars),
+            )
+        return cached
+
+    def approved_domains(self, parsed: Parsed) -> frozenset[str]:
+        """The comment's link domains this site's decisions have approved (their
+        ``m:domain=`` delta is below zero)."""
+        slot_of = self.base.extractor.slot_of
+        return frozenset(
+            link.domain
+            for link in parsed.links
+            if self.delta.get(slot_of("m:domain=" + link.domain), 0.0) < 0.0
+        )
+
+    def _scored(self, parsed: Parsed, top: int) -> tuple[SpamScore, frozenset[str]]:
+        approved = self.approved_domains(parsed) if self.delta else frozenset()
+        meta_keys = self.base.extractor.meta_keys(parsed, approved)
+        delta = _SiteDelta(self.delta, self.bias_delta, self._delta_of_word)
+        return _score(self.base, parsed, meta_keys, delta, top), approved
 
     def score(
         self, text: str, author_name: str = "", website: str | None = None, top: int = 5
     ) -> SpamScore:
         parsed = self.base.extractor.parse(text, author_name, website)
-        return _score(
-            self.base, parsed, self.delta, self.bias_delta, top, self._word_delta.__getitem__
-        )
-
-    def _delta_of_word(self, tok: str) -> complex:
-        get = self.delta.get
-        words = sum(map(get, _UNIGRAMS(self.base.word_weights(tok)), _ZEROS))
-        if not self.char_factor:
-            return complex(words)
-        return complex(words, sum(map(get, self.base.char_slots(tok), _ZEROS)))
+        return self._scored(parsed, top)[0]
 
     def learn(
         self, text: str, author_name: str = "", website: str | None = None, *, is_spam: bool
@@ -486,36 +380,33 @@ class SiteModel:
         """
         extractor = self.base.extractor
         parsed = extractor.parse(text, author_name, website)
-        p = _score(
-            self.base, parsed, self.delta, self.bias_delta, 0, self._word_delta.__getitem__
-        ).probability
-        g = 1.0 - p if is_spam else -p * self.ham_factor
+        score, approved = self._scored(parsed, 0)
+        g = 1.0 - score.probability if is_spam else -score.probability * self.ham_factor
         cfg = self.base.config
-        per_token = parsed.infos or list(map(self.base.word_weights, parsed.tokens))
-        pair_slots = parsed.pairs
-        counts = sum(map(_COUNTS, per_token))
-        n_words = len(pair_slots) + (counts & _LOW)
-        n_chars = counts >> _SHIFT
+        slots = [extractor.word(tok) for tok in parsed.tokens]
+        n_words = len(parsed.tokens) + sum(len(s.words) for s in slots)
+        n_chars = sum(len(s.chars) for s in slots)
         wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
         cv = cfg.char_scale / math.sqrt(n_chars) * self.char_factor if n_chars else 0.0
         mv = cfg.meta_scale * self.meta_factor
-        # Added up one occurrence at a time, in this order (a slot may be shared).
         values: dict[int, float] = {}
-        get = values.get
-        for slot in itertools.chain.from_iterable(map(_UNIGRAMS, per_token)):
-            values[slot] = get(slot, 0.0) + wv
-        for slot in pair_slots:
-            values[slot] = get(slot, 0.0) + wv
-        if cv:
-            char_slots = self.base.char_slots
-            for slot in itertools.chain.from_iterable(map(char_slots, parsed.tokens)):
-                values[slot] = get(slot, 0.0) + cv
-        for slot in parsed.meta:
-            values[slot] = get(slot, 0.0) + mv
-        lr = self.learning_rate
+
+        def add(slot: int, value: float) -> None:
+            values[slot] = values.get(slot, 0.0) + value
+
+        for word in slots:
+            for slot, _ in word.words:
+                add(slot, wv)
+            if cv:
+                for slot, _ in word.chars:
+                    add(slot, cv)
+        for key in extractor.pair_keys(parsed.tokens):
+            add(extractor.slot(key), wv)
+        for key in extractor.meta_keys(parsed, approved):
+            add(extractor.slot_of(key), mv)
         changes: dict[int, float] = {}
         for slot, value in values.items():
-            step = _quantize(lr * g * value)
+            step = _quantize(self.learning_rate * g * value)
             if step:
                 changes[slot] = step
         update = Update(changes, _quantize(self.bias_rate * g), is_spam)

@@ -1,19 +1,19 @@
-"""Evaluation entry points and the accuracy floor of the shipped recipe."""
+"""Evaluation entry points: metrics, the operating point chosen for legitimate comments first,
+leave-one-domain-out, and the eval command."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from service.spam import evaluation
-from service.spam.cli import DEFAULT_MODEL, SMS, YOUTUBE, YOUTUBE_UNSEEN, main
-from service.spam.data import DataError, Example, chronological_order, read_labelled
+from service.spam.cli import DEFAULT_MODEL, DOMAINS, SMS, YOUTUBE, main
+from service.spam.data import DataError, Example, read_labelled
 from service.spam.model import load_model
 
-METRIC_KEYS = {"precision", "recall", "f1", "ham_held", "accuracy", "n"}
+METRIC_KEYS = {"precision", "recall", "f1", "ham_held", "ham_marked_spam", "n"}
 
 
 def test_reads_both_public_formats() -> None:
@@ -39,7 +39,20 @@ def test_eval_cli_on_a_tiny_csv(tiny_csv: Path, capsys: pytest.CaptureFixture[st
     for part in ("batch", "online", "online_after_100"):
         assert result[part].keys() >= METRIC_KEYS
     assert result["batch"]["n"] == 6
-    assert result["batch"]["recall"] >= 2 / 3
+
+
+def test_eval_cli_reads_a_csv_with_line_separators_in_the_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's bug: "row N has 1 fields, expected 2" on a valid CSV holding U+2028."""
+    path = tmp_path / "held_out.csv"
+    path.write_text(
+        'text,label,date\n"Great post\u2028thanks",ham,2024-01-02\n'
+        '"DM @recovery_pro on telegram\u2029to get your funds back",spam,2024-01-01\n',
+        encoding="utf-8",
+    )
+    assert main(["spam", "eval", "--data", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["batch"]["n"] == 2
 
 
 def test_eval_cli_reports_a_bad_model(tiny_csv: Path, tmp_path: Path) -> None:
@@ -47,172 +60,99 @@ def test_eval_cli_reports_a_bad_model(tiny_csv: Path, tmp_path: Path) -> None:
     assert main(["spam", "eval", "--data", str(tiny_csv), "--model", str(missing)]) == 2
 
 
+def test_metrics_without_spam_report_ham_only() -> None:
+    m = evaluation.metrics([0.1, 0.95, 0.5], [False, False, False], 0.9, 0.99)
+    assert m["f1"] is None
+    assert m["ham_held"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["ham_marked_spam"] == 0.0
+
+
+def test_thresholds_are_chosen_for_legitimate_comments_first() -> None:
+    """The lowest hold cut holding at most 1 % of every domain's ham, and the lowest spam cut
+    marking at most 0.1 % of it spam: the worst domain decides."""
+    easy = ([0.1] * 1000 + [0.99] * 10, [False] * 1000 + [True] * 10)
+    # one ham in 100 at 0.6 and one at 0.9: holding at 0.6 would hold 2 %
+    hard = ([0.2] * 98 + [0.6, 0.9] + [0.95] * 5, [False] * 100 + [True] * 5)
+    hold, spam = evaluation.choose_thresholds({"easy": easy, "hard": hard})
+    assert hold == pytest.approx(0.605)
+    assert spam == pytest.approx(0.905)
+
+
+def test_leave_one_domain_out_trains_on_the_others_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every domain is scored by a model that never saw it, evaluation-only domains never
+    train, and every metric is reported per domain at the chosen and the default cuts."""
+    monkeypatch.setattr(evaluation, "WARMUP", 5)
+    seen: list[set[str]] = []
+    real_fit = evaluation.fit
+
+    def recording_fit(sources, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append({e.source for s in sources for e in s})
+        return real_fit(sources, **kwargs)
+
+    monkeypatch.setattr(evaluation, "fit", recording_fit)
+    paths = {}
+    for name, rows in {
+        "a": [("buy cheap pills at pills.example.xyz", 1), ("nice song", 0)] * 10,
+        "b": [("call 1-888-833-0109 for support", 1), ("the chart is wrong", 0)] * 10,
+        "c": [("dm @trader on telegram", 1), ("thanks for the fix", 0)] * 10,
+        "held": [("good point, see wikipedia.org/wiki/x", 0)] * 10,
+    }.items():
+        path = paths[name] = tmp_path / f"{name}.csv"
+        path.write_text(
+            "text,label\n" + "".join(f'"{t}",{"spam" if y else "ham"}\n' for t, y in rows)
+        )
+    domains = [evaluation.Domain(n, (paths[n],), may_train=n != "held", kind=n) for n in paths]
+    result = evaluation.leave_one_domain_out(domains, training={"epochs": 2})
+    assert sorted(map(sorted, seen)) == [
+        ["a.csv", "b.csv"],
+        ["a.csv", "b.csv", "c.csv"],
+        ["a.csv", "c.csv"],
+        ["b.csv", "c.csv"],
+    ]
+    for cuts in ("chosen_cuts", "default_cuts"):
+        entry = result[cuts]
+        assert set(entry) >= {"thresholds", "mean_spam_recall", "a", "b", "c", "held"}
+        for name in paths:
+            assert entry[name]["batch"].keys() >= METRIC_KEYS
+            assert entry[name]["online_after_5"]["n"] == (20 if name != "held" else 10) - 5
+    assert result["default_cuts"]["thresholds"] == {
+        "hold": evaluation.DEFAULT_HOLD,
+        "spam": evaluation.DEFAULT_SPAM,
+    }
+
+
+def test_the_domains_cover_articles_and_current_scams() -> None:
+    """At least five domains; the licence decides which may train the shipped model."""
+    names = {d.name: d for d in DOMAINS}
+    assert {"youtube", "sms", "x_posts", "stack_exchange", "datacamp_tutorials"} <= set(names)
+    assert not names["datacamp_tutorials"].may_train
+    if "c3_news_comments" in names:
+        assert not names["c3_news_comments"].may_train
+    trained = {d["dataset"] for d in load_model(DEFAULT_MODEL).meta["data"]}
+    assert trained == {
+        "youtube-spam-collection",
+        "sms-spam-collection",
+        "janitr-x-scam-posts",
+        "se-cardano-comments",
+        "se-history-meta-comments",
+    }
+
+
 def test_shipped_model_in_sample_sanity(shipped_model) -> None:
     for path in [*YOUTUBE, SMS]:
         examples = read_labelled(path)
         scores = evaluation.run_batch(shipped_model, examples)
         m = evaluation.metrics(scores, [e.is_spam for e in examples], shipped_model.hold_threshold)
-        assert m["f1"] > 0.9, (path.name, m)
+        assert m["f1"] > 0.85, (path.name, m)
 
 
-@pytest.mark.slow
-def test_leave_one_video_out_floor() -> None:
-    """The shipped recipe, one video held out at a time (batch). Figures: see the report."""
-    videos = {p.stem: read_labelled(p) for p in YOUTUBE}
-    result = evaluation.leave_one_out(videos, [read_labelled(SMS)], online=False, jobs=2)
-    assert result["pooled"]["batch"]["f1"] > 0.85
-    for name in videos:
-        assert result[name]["batch"]["f1"] > 0.8
-
-
-def test_choose_threshold_best_f1_within_the_ham_limit() -> None:
-    # spam at 0.9, 0.7, 0.5; ham at 0.6 and 99 ham at 0.1: a cut at 0.5 holds 1 % of the ham
-    scores = [0.9, 0.7, 0.5, 0.6] + [0.1] * 99
-    labels = [True, True, True, False] + [False] * 99
-    assert evaluation.choose_threshold(scores, labels, max_ham_held=0.01) == 0.5
-    # no ham may be held: the best cut above the ham's 0.6 (ties go to the higher cut)
-    assert evaluation.choose_threshold(scores, labels, max_ham_held=0.0) == 0.7
-    # nothing keeps the ham under the limit: the cut holding the least ham
-    assert evaluation.choose_threshold([0.99, 0.99], [True, False], max_ham_held=0.0) == 0.96
-
-
-def test_operating_point_is_chosen_on_the_training_videos_only(
-    small_sources: list[list[Example]],
+def test_leave_one_out_reports_each_source_and_pooled(
+    small_sources: list[list[Example]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Nested: a fold's cut must not change when the held-out video's labels do."""
-    videos = {f"v{i}": s[:80] for i, s in enumerate(small_sources[:3])}
-    sms = small_sources[3][:200]
-    args = {"online": False, "training": {"epochs": 2}, "select": True}
-    first = evaluation.leave_one_out(videos, [sms], **args)
-    flipped = {**videos, "v0": [replace(e, is_spam=not e.is_spam) for e in videos["v0"]]}
-    second = evaluation.leave_one_out(flipped, [sms], **args)
-    point = first["v0"]["operating_point"]
-    assert point == second["v0"]["operating_point"]
-    assert point["inner_folds"] == [videos["v1"][0].source, videos["v2"][0].source]
-    # the same as choosing it from the training data directly, and deterministic
-    direct = evaluation.select_operating_point(
-        [videos["v1"], videos["v2"], sms], seed=1, training={"epochs": 2}
-    )
-    assert direct == point
-    train = [videos["v1"], videos["v2"], sms]
-    model = evaluation.fit(train, seed=1, training={"epochs": 2}, select=True)
-    unshifted = evaluation.fit(train, seed=1, training={"epochs": 2})
-    assert "operating_point" not in unshifted.meta
-    # the bias is shifted so that the chosen cut lands at the hold threshold
-    text = "check out my channel please subscribe"
-    p_raw = unshifted.score(text).probability
-    p = model.score(text).probability
-    assert (p_raw >= point["threshold"]) == (p >= model.hold_threshold)
-    assert model.weights == unshifted.weights
-
-
-def test_folds_run_in_processes_give_the_same_results(
-    small_sources: list[list[Example]],
-) -> None:
+    monkeypatch.setattr(evaluation, "WARMUP", 10)
     videos = {f"v{i}": s[:60] for i, s in enumerate(small_sources[:3])}
-    sms = small_sources[3][:150]
-    args = {"online": False, "training": {"epochs": 2, "bags": 2}, "select": True}
-    assert evaluation.leave_one_out(videos, [sms], jobs=2, **args) == evaluation.leave_one_out(
-        videos, [sms], **args
-    )
-    small = [e for s in small_sources[:3] for e in s[:30]]
-    assert evaluation.kfold(small, 3, [sms], jobs=2, training={"epochs": 2}) == evaluation.kfold(
-        small, 3, [sms], training={"epochs": 2}
-    )
-
-
-def test_kfold_online_scores_each_fold_as_a_site_learning_in_file_order(
-    small_sources: list[list[Example]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The SMS protocol's online figures: each fold's model scores its test messages in file
-    order and learns each label before the next one (what a site's moderators would teach it),
-    pooled over the folds; the after-warm-up figures leave out each fold's first decisions."""
-    monkeypatch.setattr(evaluation, "WARMUP", 10)
-    small = [e for s in small_sources[:3] for e in s[:30]]
-    sms = small_sources[3][:150]
-    args = {"training": {"epochs": 2}}
-    result = evaluation.kfold(small, 3, [sms], online=True, **args)
-    assert result["batch"] == evaluation.kfold(small, 3, [sms], **args)["batch"]
-    assert result["online"]["n"] == len(small)
-    assert result["online_after_10"]["n"] == len(small) - 3 * 10
-    assert result["online"]["spam"] == result["batch"]["spam"]
-    assert evaluation.kfold(small, 3, [sms], online=True, jobs=2, **args) == result
-
-
-def test_nb_scaling_and_medium_copies_fold_back_onto_the_plain_features() -> None:
-    """Training on NB-scaled vectors with per-medium copies (evaluation._transform) and then
-    folding the weights back (evaluation._collapse) gives a model that scores a comment on its
-    plain features exactly as the trained linear model scores its transformed vector, so the
-    file format and the scorer stay as they were."""
-    import random
-
-    from service.spam.features import Features
-
-    rng = random.Random(5)
-    bits = 8
-    size = 1 << bits
-    examples = []
-    for i in range(40):
-        values = {rng.randrange(size): rng.choice([1.0, 0.5, 2.0]) for _ in range(6)}
-        examples.append((Features(values), i % 3 == 0, rng.choice([1.0, 0.5])))
-    sms = [i % 4 == 0 for i in range(len(examples))]
-    factor = evaluation._nb_factors(examples, 0.1, 0.5)
-    assert factor is not None and all(f > 0 for f in factor.values())
-    transformed = evaluation._transform(examples, sms, factor, 0.5, bits)
-    seen = sorted({slot for vector, _, _ in transformed for slot in vector.values})
-    trained = {slot: rng.uniform(-1, 1) for slot in seen}  # training only sets seen slots
-    for medium, is_sms in ((2, False), (1, True)):
-        plain = evaluation._collapse(trained, factor, 0.5, bits, medium)
-        for (feats, _, _), (vector, _, _), from_sms in zip(examples, transformed, sms, strict=True):
-            if from_sms != is_sms:
-                continue
-            direct = sum(trained[s] * v for s, v in vector.values.items())
-            folded = sum(plain.get(s, 0.0) * v for s, v in feats.values.items())
-            assert folded == pytest.approx(direct, rel=1e-12, abs=1e-12)
-
-
-def test_nb_factors_use_only_the_examples_given() -> None:
-    """The NB ratios are computed from the training examples alone: changing a label outside
-    them cannot move them, and changing one inside does."""
-    from service.spam.features import Features
-
-    examples = [
-        (Features({1: 1.0, 2: 1.0}), True, 1.0),
-        (Features({2: 1.0, 3: 1.0}), False, 1.0),
-        (Features({1: 1.0}), True, 1.0),
-    ]
-    before = evaluation._nb_factors(examples, 0.1, 0.5)
-    flipped = [(examples[0][0], False, 1.0), *examples[1:]]
-    assert evaluation._nb_factors(flipped, 0.1, 0.5) != before
-    assert evaluation._nb_factors(examples, 0.1, 0.0) is None
-
-
-def test_held_out_test_trains_once_and_scores_each_test_as_its_own_site(
-    small_sources: list[list[Example]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The unseen-videos protocol: one model from the training sources, each test source
-    scored in batch and online as a new site, per source and pooled."""
-    monkeypatch.setattr(evaluation, "WARMUP", 10)
-    train, tests = small_sources[:2] + small_sources[3:], {"lmfao": small_sources[2][:60]}
-    tests["psy-tail"] = small_sources[0][60:]  # dated, oldest first already
-    args = {"training": {"epochs": 2}}
-    result = evaluation.held_out_test(train, tests, seed=3, **args)
-    model = evaluation.fit(train, seed=3, **args)
-    for name, test in tests.items():
-        expected = evaluation.report(model, test)
-        assert result[name] == expected
-        assert expected["online_order"] == "date"
-    assert result["pooled"]["batch"]["n"] == 120
-    assert result["pooled"]["online_after_10"]["n"] == 100
-
-
-def test_the_two_videos_kept_for_scoring_only_match_the_official_counts() -> None:
-    """Videos 04 and 05 (never trained on): rows and labels as in the collection's table."""
-    eminem, shakira = (read_labelled(p) for p in YOUTUBE_UNSEEN)
-    assert (len(eminem), sum(e.is_spam for e in eminem)) == (448, 245)
-    assert (len(shakira), sum(e.is_spam for e in shakira)) == (370, 174)
-    # Eminem's spam has no dates, so its online run keeps the file's order; Shakira's is dated
-    assert chronological_order(eminem) is None
-    assert chronological_order(shakira) is not None
-    training = {Path(d["file"]).stem for d in load_model(DEFAULT_MODEL).meta["data"]}
-    assert training.isdisjoint(p.stem for p in YOUTUBE_UNSEEN)
+    result = evaluation.leave_one_out(videos, [small_sources[3][:100]])
+    assert result["pooled"]["batch"]["n"] == 180
+    assert result["pooled"]["online_after_10"]["n"] == 150

@@ -70,7 +70,7 @@ def start_server(
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("MARGIN_TEST_SERVER_STDERR") else subprocess.DEVNULL,
         start_new_session=True,  # its own process group: workers die with it
     )
     server = LiveServer(process, f"http://127.0.0.1:{port}")

@@ -237,12 +237,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--random", type=int, default=300, help="seeded mixtures to add")
     parser.add_argument("--server", action="store_true", help="also measure a real server")
+    parser.add_argument("--server-only", action="store_true", help="only the real server")
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120.0)
     args = parser.parse_args()
-    in_process(args.repeat, args.random)
-    if args.server:
+    if not args.server_only:
+        in_process(args.repeat, args.random)
+    if args.server or args.server_only:
         server(args.posts, args.clients, args.seconds)
 
 

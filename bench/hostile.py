@@ -207,16 +207,17 @@ def server(posts: int, clients: int, seconds: float) -> None:
             "MARGIN_PORT": str(port),
         }
         margin = str(ROOT / ".venv" / "bin" / "margin")
+        log = open(f"{tmp}/server.log", "wb")  # noqa: SIM115 - closed with the server
         proc = subprocess.Popen(
             [margin, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
             cwd=tmp,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 try:
                     if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
@@ -225,11 +226,13 @@ def server(posts: int, clients: int, seconds: float) -> None:
                     pass
                 time.sleep(0.5)
             else:
-                raise SystemExit("the server did not start in 120 s")
+                tail = Path(f"{tmp}/server.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"the server did not start in 300 s:\n{tail}")
             asyncio.run(_hammer(url, posts, clients, seconds))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            log.close()
 
 
 def main() -> None:

@@ -162,9 +162,10 @@ async def _hammer(url: str, posts: int, clients: int, seconds: float) -> None:
                 },
                 headers={
                     "Origin": url,
-                    # From the trusted proxy (127.0.0.1): one documentation-range client
-                    # address per post, so the flood limits do not refuse them.
-                    "X-Forwarded-For": f"203.0.113.{n % 250 + 1}",
+                    # From the trusted proxy (127.0.0.1): a client address of its own
+                    # network prefix (/48: limits count per prefix) per post, from the
+                    # IPv6 documentation range, so the flood limits do not refuse them.
+                    "X-Forwarded-For": f"2001:db8:{n % 65536:x}::1",
                 },
                 timeout=120,
             )

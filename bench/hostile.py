@@ -121,6 +121,11 @@ def in_process(repeat: int, random_count: int) -> None:
     print(
         f"worst / normal: {worst / normal:.1f}x; worst / ordinary 10,000: {worst / ordinary:.1f}x"
     )
+    rest = max(outside_spam)
+    print(
+        f"worst outside the spam filter: {rest:.2f} ms ({rest / normal:.1f}x normal,"
+        f" {rest / ordinary:.1f}x ordinary 10,000)"
+    )
     print("ten worst (ms: total = moderation + spam + render + dedupe, each timed alone):")
     for total, name, body in results[-10:][::-1]:
         s = stages(pipeline, body, repeat)

@@ -99,6 +99,7 @@ async def write_context(request: Request, state: StateDep) -> WriteContext:
         idempotency_key=key,
         edit_window=timedelta(seconds=state.settings.edit_window_seconds),
         ip_retention=timedelta(days=state.settings.ip_retention_days),
+        check_budget=state.settings.check_budget_ms / 1000,
     )
 
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     spam_enabled: bool = True
     spam_model: Path | None = None
     spam_budget_ms: int = Field(default=500, ge=10, le=10_000)
+    # CPU time one comment's checks, spam filter and rendering may take in all; past it the
+    # work stops and the comment is held for a moderator (service.comments.screening).
+    check_budget_ms: int = Field(default=1000, ge=10, le=60_000)
 
     @field_validator("database_url")
     @classmethod

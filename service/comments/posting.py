@@ -18,6 +18,7 @@ from sqlmodel import Session
 from service.comments import spamcheck, writing
 from service.comments.inputs import CommentCreate
 from service.comments.models import CommentCreated
+from service.comments.screening import Deadline
 from service.comments.writing import WriteContext
 from service.groupcommit import GroupCommit
 from service.observability import COMMENTS
@@ -31,7 +32,9 @@ def spam_check(
 ) -> writing.SpamCheckFactory:
     """The learned filter's verdict, computed outside the write transaction."""
 
-    def check(author_name: str, website: str | None, body: str) -> spamcheck.FixedVerdict:
+    def check(
+        author_name: str, website: str | None, body: str, deadline: Deadline
+    ) -> spamcheck.FixedVerdict:
         assert site.id is not None
         return spamcheck.assess(
             state.learner,
@@ -43,6 +46,7 @@ def spam_check(
             website=website,
             budget_seconds=state.settings.spam_budget_ms / 1000,
             session=session,
+            deadline=deadline,
         )
 
     return check

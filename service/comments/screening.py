@@ -20,17 +20,23 @@ its turn on a busy machine is not a slow comment, and must not hold every commen
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from service import moderation
 from service.comments import rendering
-from service.comments.writing import dedupe_key
 
 # What a posting path passes for the spam filter: called with the deadline, gives the
 # filter's check (``spamcheck.assess`` with its other arguments bound).
 SpamScorer = Callable[["Deadline"], moderation.Check]
+
+
+def dedupe_key(body: str) -> str:
+    """The duplicate key of a comment body: two bodies with the same key are the same comment
+    to a reader (``moderation.normalised_key``: case, width, look-alikes, spacing aside)."""
+    return hashlib.sha256(moderation.normalised_key(body).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from service import moderation
-from service.comments import formtoken, ratelimit, rendering
+from service.comments import formtoken, ratelimit
 from service.comments.inputs import CommentCreate, CommentEdit
 from service.comments.models import (
     Comment,
@@ -27,6 +27,7 @@ from service.comments.models import (
 )
 from service.comments.public import preview_public
 from service.comments.reading import get_comment
+from service.comments.screening import Deadline, dedupe_key, screen
 from service.comments.status import bump_version, change_status
 from service.comments.store import Sql
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -39,7 +40,12 @@ from service.sites.policy import site_policy
 from service.textcheck import origin_of
 
 # Builds the learned spam filter's check for (author name, website, body).
-SpamCheckFactory = Callable[[str, str | None, str], moderation.Check]
+# The learned filter for one comment: (author name, website, body, the comment's deadline).
+SpamCheckFactory = Callable[[str, str | None, str, Deadline], moderation.Check]
+
+# CPU seconds a comment's checks, filter and rendering may take before it is held for a person
+# (MARGIN_CHECK_BUDGET_MS; service.comments.screening).
+DEFAULT_CHECK_BUDGET = 1.0
 
 ACTION_STATUS = {
     moderation.Action.APPROVE: CommentStatus.APPROVED,
@@ -58,6 +64,7 @@ class WriteContext:
     idempotency_key: str | None
     edit_window: timedelta
     ip_retention: timedelta
+    check_budget: float = DEFAULT_CHECK_BUDGET
 
 
 def _token_hash(token: str) -> str:
@@ -67,10 +74,6 @@ def _token_hash(token: str) -> str:
 def _fingerprint(data: CommentCreate) -> str:
     canonical = json.dumps(data.model_dump(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def dedupe_key(body: str) -> str:
-    return hashlib.sha256(moderation.normalised_key(body).encode()).hexdigest()
 
 
 def _replay(
@@ -344,8 +347,8 @@ def _assess(
     the event loop (service.comments.posting): however long it takes, other requests are
     answered meanwhile."""
     assert site.id is not None
-    extra_checks = [spam_check(data.author_name, data.website, data.body)] if spam_check else []
-    decision = moderation.moderate(
+    scorer = _scorer(spam_check, data.author_name, data.website, data.body)
+    screened = screen(
         moderation.Submission(
             body=data.body,
             author_name=data.author_name,
@@ -365,9 +368,19 @@ def _assess(
             history=_history(sql, site.id, lookups, data.author_name),
         ),
         policy,
-        extra_checks,
+        deadline=Deadline.after(ctx.check_budget),
+        spam=scorer,
     )
-    return decision, rendering.render(data.body)
+    return screened.decision, screened.html
+
+
+def _scorer(
+    spam_check: SpamCheckFactory | None, author_name: str, website: str | None, body: str
+) -> Callable[[Deadline], moderation.Check] | None:
+    """The learned filter as ``screen`` calls it: given the deadline, only once it is reached."""
+    if spam_check is None:
+        return None
+    return lambda deadline: spam_check(author_name, website, body, deadline)
 
 
 def submit(
@@ -714,13 +727,9 @@ def edit(
     comment = _own(session, site, comment_id, token)
     _check_window(comment, ctx)
     assert comment.id is not None and comment.email_lookup is not None
-    comment.body = data.body
-    comment.html = rendering.render(data.body)
-    comment.dedupe_key = dedupe_key(data.body)
-    comment.edited_at = ctx.now
     # An edit is moderated again: approved text cannot be swapped for spam afterwards.
     policy = site_policy(site)
-    decision = moderation.moderate(
+    screened = screen(
         moderation.Submission(
             body=data.body,
             author_name=comment.author_name,
@@ -736,8 +745,14 @@ def edit(
             ),
         ),
         policy,
-        [spam_check(comment.author_name, comment.website, data.body)] if spam_check else [],
+        deadline=Deadline.after(ctx.check_budget),
+        spam=_scorer(spam_check, comment.author_name, comment.website, data.body),
     )
+    decision = screened.decision
+    comment.body = data.body
+    comment.html = screened.html
+    comment.dedupe_key = screened.dedupe
+    comment.edited_at = ctx.now
     new_status = ACTION_STATUS[decision.action]
     if comment.status == CommentStatus.PENDING and new_status is CommentStatus.APPROVED:
         # An edit never lets a comment skip the queue it is already in.

@@ -146,9 +146,7 @@ _TLDS = _words(
     "bet casino porn sex xxx loan money finance trade"
 )
 # A link spelt out to dodge link filters ("site . com", "site dot com") is read as the link.
-_SPELT_LINK_RE = re.compile(
-    r"(?<!\w)([a-z0-9][a-z0-9-]{1,62}+)(?: ?\. | \.| dot )(com|net|org)\b"
-)
+_SPELT_LINK_RE = re.compile(r"(?<!\w)([a-z0-9][a-z0-9-]{1,62}+)(?: ?\. | \.| dot )(com|net|org)\b")
 _EMAIL_RE = re.compile(r"[\w.+-]{1,64}+@[\w-]{1,63}+(?:\.[\w-]{1,63}+)++")
 # A phone number: a "+", "(" or digit, then digits and separators; the digits are counted in
 # Python (9 to 15: "2012-2016" and prices are not phone numbers).

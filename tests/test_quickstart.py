@@ -39,10 +39,9 @@ def _uv_dir() -> str | None:
     found = shutil.which("uv")
     if found:
         return str(Path(found).parent)
-    for candidate in (REPO / ".tools" / "bin" / "uv", Path("/work/main/.tools/bin/uv")):
-        if candidate.exists():
-            return str(candidate.parent)
-    return None
+    # The uv that `make` installed into this checkout's .tools/; else the clone installs its own.
+    local = REPO / ".tools" / "bin" / "uv"
+    return str(local.parent) if local.exists() else None
 
 
 def _json_values(text: str) -> list[object]:

@@ -54,6 +54,7 @@ DEMO_THREAD = "/2020/12/18/zoom-data"
 # Small enough that a comment within the 10,000-character limit can still be too large in bytes
 # (emoji are four bytes each), so the widget's 413 path runs against the real server.
 MAX_REQUEST_BYTES = 32 * 1024
+BUSY_TIMEOUT_MS = 3000
 
 
 class Publisher:
@@ -170,6 +171,10 @@ def margin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Margin]:
                 "MARGIN_DEMO": "1",
                 "MARGIN_ENV": "development",
                 "MARGIN_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+                # A writer gives up on a held lock after 3 s instead of 10 (answered 503), so
+                # the widget's real 503 path takes seconds to test (one writer: nothing else
+                # waits for the lock here).
+                "MARGIN_SQLITE_BUSY_TIMEOUT_MS": str(BUSY_TIMEOUT_MS),
             },
         )
         base = server.__enter__()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,14 @@ from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect
 from sqlmodel import select
 
 from service.comments.models import Comment, CommentFlag
-from tests.browser.conftest import DEMO_THREAD, MAX_REQUEST_BYTES, Margin, host_page, widget_tag
+from tests.browser.conftest import (
+    BUSY_TIMEOUT_MS,
+    DEMO_THREAD,
+    MAX_REQUEST_BYTES,
+    Margin,
+    host_page,
+    widget_tag,
+)
 from tests.browser.test_widget_browser import fill_form, outcome, unique
 from tests.factories import make_site
 
@@ -134,6 +142,36 @@ def test_a_comment_too_large_in_bytes_gets_the_real_413(page: Page, margin: Marg
         "Your comment is too large to send. Please shorten it and post it again."
     )
     expect(w.locator(".m-form [name=body]")).to_have_value(body)
+
+
+def test_a_locked_database_gets_the_real_503_and_the_retry_posts_once(
+    page: Page, margin: Margin
+) -> None:
+    """Another program holds SQLite's write lock past the busy timeout: the server answers 503
+    with Retry-After (the header only), the widget says when to retry and keeps the text; its
+    "Try again" posts once the lock is free."""
+    site = margin.open_site("locked")
+    page.goto(host_page(page, margin, widget_tag(site), path="/host/locked"))
+    w = widget(page)
+    body = unique("Sent while the database was busy")
+    fill_form(w, name="Lou Locked", email="lou@example.org", body=body)
+    blocker = sqlite3.connect(margin.root / "margin.db", isolation_level=None, timeout=30)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        w.get_by_role("button", name="Post Comment").click()
+        expect(outcome(w)).to_contain_text(
+            "The comment service is temporarily unavailable. Please try again in 5 seconds.",
+            timeout=BUSY_TIMEOUT_MS + 30_000,
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    expect(w.locator(".m-form [name=body]")).to_have_value(body)
+    outcome(w).get_by_role("button", name="Try again").click()
+    expect(outcome(w)).to_have_text("Thank you! Your comment is published.")
+    with margin.db.read() as session:
+        stored = session.exec(select(Comment).where(Comment.body == body)).all()
+    assert len(stored) == 1
 
 
 def test_retry_after_is_read_across_origins(page: Page, margin: Margin) -> None:

@@ -546,7 +546,7 @@
       function send() {
         err.textContent = '';
         call('POST', '/comments/' + id + '/flags', { category: cat.value, note: note.value.trim() }).then(function (r) {
-          if (r.status !== 202) { err.textContent = errorText(r); return; }
+          if (r.status !== 202) { err.textContent = r.status === 422 && r.data && r.data.error ? r.data.error.message : errorText(r); return; }
           var done = h('p', { class: 'm-note m-reported', tabindex: '-1', text: t('report_thanks') });
           box.replaceWith(done);
           done.focus();

@@ -24,12 +24,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+START_TIMEOUT_S = 300.0
+
 
 def load_compare(root: Path, name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, root / "bench" / "compare.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # A loaded machine may take longer than compare.py's 90 s to start a server.
+    wait_http = module.wait_http
+    module.wait_http = lambda url, timeout=START_TIMEOUT_S: wait_http(url, timeout)
     return module
 
 

@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # How long a serving thread may keep the interpreter lock while another waits for it
     # (Python's default is 5 ms). The group-commit thread needs the lock back after every
-    # statement and every fsync while the event loop is busy preparing the next comments; at
-    # 5 ms two SQLite workers posted ~450 comments/s, at 1 ms ~540 (docs/performance.md).
+    # statement and every fsync while request threads are busy preparing the next comments; at
+    # 5 ms two SQLite workers posted ~450 comments/s, at 1 ms ~540 (measured with the posting
+    # path of that time, on the event loop; docs/performance.md).
     switch_interval_ms: float = Field(default=1.0, ge=0.1, le=100.0)
     # How long a SQLite writer waits for the lock before the request answers 503.
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=50, le=120_000)

@@ -82,9 +82,8 @@ class SpamLearner:
     def score(
         self, session: Session | Sql, site_id: int, body: str, author_name: str, website: str | None
     ) -> SpamScore:
-        # The database is read without the lock held: on the event loop (PostgreSQL,
-        # service.pgloop) a statement lets other requests run meanwhile, and one of them
-        # waiting for a thread lock there would stop the loop for good.
+        # The database is read without the lock held: other request threads score
+        # meanwhile, and none of them waits for another's statement.
         cached = self._sites.get(site_id)
         rows = self._new_feedback(session, site_id, cached.last_id if cached else 0)
         with self._lock:

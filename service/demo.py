@@ -85,6 +85,7 @@ def seed_demo(session: Session, vault: Vault, *, origins: list[str], token_file:
     for name, email, body in DEMO_COMMENTS:
         created = submit(
             session,
+            session=session,
             site=site,
             data=CommentCreate(
                 thread=DEMO_THREAD,

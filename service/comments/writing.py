@@ -400,7 +400,8 @@ def submit(
     transaction then only re-checks what another writer may have changed and inserts, in
     plain SQL (service.comments.store). With ``committer`` (SQLite) that transaction is
     shared with the other comments submitted meanwhile (service.groupcommit); otherwise it
-    runs on ``session``, a write session. Answers only after the commit."""
+    runs on ``session``, a write session (which may also be ``reader``: the demo seeds so).
+    Answers only after the commit."""
     assert site.id is not None
     site_id = site.id
     prepared = _prepare(
@@ -412,7 +413,8 @@ def submit(
         spam_check=spam_check,
         max_body_chars=max_body_chars,
     )
-    reader.rollback()  # end the read snapshot before queuing for the write lock
+    if reader is not session:
+        reader.rollback()  # end the read snapshot before queuing for the write lock
     if isinstance(prepared, CommentCreated):
         return prepared
     if committer is not None:

@@ -97,7 +97,6 @@ def seed_demo(session: Session, vault: Vault, *, origins: list[str], token_file:
             ),
             vault=vault,
             ctx=ctx,
-            session=session,  # the demo's own session reads and writes
         )
         if created.status != "approved":
             decide(

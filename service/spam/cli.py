@@ -128,10 +128,11 @@ def evaluate(
     label_column: str | None = None,
     *,
     online: bool = True,
+    skip_unlabelled: bool = False,
 ) -> dict[str, Any]:
     """Batch and online (TREC protocol) metrics of a model on one labelled file."""
     model = load_model(model_path)
-    examples = read_labelled(data_path, text_column, label_column)
+    examples = read_labelled(data_path, text_column, label_column, skip_unlabelled=skip_unlabelled)
     result: dict[str, Any] = {
         "data": str(data_path),
         "model": str(model_path),
@@ -179,7 +180,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         result = evaluate(
-            args.data, args.model, args.text_column, args.label_column, online=not args.no_online
+            args.data,
+            args.model,
+            args.text_column,
+            args.label_column,
+            online=not args.no_online,
+            skip_unlabelled=args.skip_unlabelled,
         )
     except (DataError, ModelError) as exc:
         sys.stderr.write(f"error: {exc}\n")
@@ -215,6 +221,9 @@ def add_subcommands(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--text-column", default=None, help="default: autodetect")
     p.add_argument("--label-column", default=None, help="default: autodetect")
     p.add_argument("--no-online", action="store_true", help="skip the online (feedback) run")
+    p.add_argument(
+        "--skip-unlabelled", action="store_true", help="leave out rows with an empty label"
+    )
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("crossval", help="leave-one-domain-out and five-video LOVO (slow, minutes)")

@@ -57,6 +57,7 @@ TRAINING: dict[str, float] = {
     "learning_rate": 0.5,
     "l2": 2e-4,
     "nonneg_phrases": 1.0,
+    "min_count": 2,
 }
 ONLINE: dict[str, float] = {
     "learning_rate": 2.0,
@@ -172,7 +173,17 @@ def fit(
             examples.append((feats, ex.is_spam, share))
             raw.append(share)
     mean = sum(raw) / len(raw)
-    examples = [(f, y, w / mean) for f, y, w in examples]
+    # A feature seen in a single training example (mostly word pairs) teaches nothing that
+    # generalises and would only grow the file and the memory of every worker.
+    seen: dict[int, int] = {}
+    for feats, _, _ in examples:
+        for slot in feats.values:
+            seen[slot] = seen.get(slot, 0) + 1
+    min_count = int(params.get("min_count", 1))
+    examples = [
+        (Features({s: v for s, v in f.values.items() if seen[s] >= min_count}), y, w / mean)
+        for f, y, w in examples
+    ]
     nonneg = (
         frozenset(s for s, k in names.items() if k.startswith(("m:phrase=", "m:promo=")))
         if params.get("nonneg_phrases")

@@ -116,6 +116,9 @@ class Parsed:
     meta: list[str]
 
 
+_TRAILING = ".,;:!?)]}\"'"
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -130,7 +133,7 @@ _HREF_RE = re.compile(
 )
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,400}+>")
 # Invisible characters used to split words past filters (not U+200D, which joins emoji).
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"))
+_INVISIBLE = ("\u200b", "\u200c", "\u2060", "\ufeff", "\u00ad")
 _TOKEN_RE = re.compile(r"[^\W_]++(?:['\u2019][^\W_]++)?")
 # A link: a scheme or "www." and what follows up to a space or a closing bracket/quote; or a
 # run of dot-separated host labels (starting where a label starts, so every position is tried
@@ -268,8 +271,10 @@ def clean_text(body: str) -> str:
         body = _TAG_RE.sub(" ", body)
     if "&" in body:
         body = html.unescape(body)
-    body = body.translate(_INVISIBLE)
     if not body.isascii():
+        for invisible in _INVISIBLE:
+            if invisible in body:
+                body = body.replace(invisible, "")
         body = unicodedata.normalize("NFKC", body)
     return body.lower()
 
@@ -361,6 +366,7 @@ class FeatureExtractor:
         self.mask = (1 << self.config.bits) - 1
         self.word = lru_cache(maxsize=cache_size)(self._word_slots)
         self.slot_of = lru_cache(maxsize=8192)(self.slot)
+        self.pair_slot = lru_cache(maxsize=4 * cache_size)(self._pair_slot)
 
     def slot(self, key: str) -> int:
         return _stable_hash(key) & self.mask
@@ -368,6 +374,7 @@ class FeatureExtractor:
     def clear_caches(self) -> None:
         self.word.cache_clear()
         self.slot_of.cache_clear()
+        self.pair_slot.cache_clear()
 
     def _word_slots(self, tok: str) -> WordSlots:
         cfg = self.config
@@ -386,6 +393,14 @@ class FeatureExtractor:
             tuple((self.slot(key), key) for key in words),
             tuple((self.slot(key), key) for key in chars),
         )
+
+    def _pair_slot(self, prev: str, tok: str) -> int:
+        return self.slot(f"b:{prev} {tok}")
+
+    def pair_slots(self, tokens: list[str]) -> list[int]:
+        """The slot of each word pair (the same order as :meth:`pair_keys`)."""
+        pair_slot = self.pair_slot
+        return [pair_slot(prev, tok) for prev, tok in zip(["<s>", *tokens], tokens, strict=False)]
 
     def pair_keys(self, tokens: list[str]) -> list[str]:
         return [f"b:{prev} {tok}" for prev, tok in zip(["<s>", *tokens], tokens, strict=False)]
@@ -407,7 +422,7 @@ class FeatureExtractor:
                     continue  # an address, not words or a link
                 if _HANDLE_RE.match(chunk):
                     handles += 1
-            found = find_links(chunk) if "." in chunk else []
+            found = find_links(chunk) if "." in chunk.rstrip(_TRAILING) else []
             if found:
                 # The chunk is a link: it weighs what its kind and domain weigh (no "url" word,
                 # which would make any link evidence by itself).
@@ -506,8 +521,10 @@ class FeatureExtractor:
                 feats.add(slot, key, wv)
             for slot, key in word.chars:
                 feats.add(slot, key, cv)
-        for key in self.pair_keys(parsed.tokens):
-            feats.add(self.slot(key), key, wv)
+        for key, slot in zip(
+            self.pair_keys(parsed.tokens), self.pair_slots(parsed.tokens), strict=True
+        ):
+            feats.add(slot, key, wv)
         for key in self.meta_keys(parsed, approved):
             feats.add(self.slot_of(key), key, cfg.meta_scale)
         return feats

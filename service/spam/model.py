@@ -141,7 +141,8 @@ class _Terms(NamedTuple):
     bigram and meta key its weight, and the value of one occurrence of each group."""
 
     words: dict[str, tuple[int, float, float]]
-    pairs: list[tuple[str, float]]
+    tokens: list[str]
+    pair_weights: list[float]
     meta: list[tuple[str, float]]
     wv: float
     cv: float
@@ -234,20 +235,21 @@ def _score(
         w = weight(slot, 0.0)
         return w + extra_weight(slot, 0.0) if extra_weight is not None else w
 
-    pairs = [(key, weight_of(extractor.slot(key))) for key in extractor.pair_keys(parsed.tokens)]
+    pair_weights = [weight_of(slot) for slot in extractor.pair_slots(parsed.tokens)]
     meta = [(key, weight_of(extractor.slot_of(key))) for key in meta_keys]
     wv = cfg.word_scale / math.sqrt(n_words) if n_words else 0.0
     cv = cfg.char_scale / math.sqrt(n_chars) if n_chars else 0.0
     mv = cfg.meta_scale
     z = model.bias + (delta.bias if delta is not None else 0.0)
-    z += wv * (sum(c * w for c, w, _ in words.values()) + sum(w for _, w in pairs))
+    z += wv * (sum(c * w for c, w, _ in words.values()) + sum(pair_weights))
     z += cv * sum(c * w for c, _, w in words.values())
     z += mv * sum(w for _, w in meta)
     probability = _sigmoid(z)
     verdict = model.verdict(probability)
     if top <= 0:
         return SpamScore(probability, [], verdict)
-    terms = _Terms(words, pairs, meta, wv, cv, mv)
+    # The pairs' readable keys only for the reasons (they cost a string each).
+    terms = _Terms(words, parsed.tokens, pair_weights, meta, wv, cv, mv)
     return SpamScore(probability, None, verdict, lambda: _reasons(terms, verdict, top))
 
 
@@ -259,7 +261,12 @@ def _reasons(terms: _Terms, verdict: Verdict, top: int) -> list[tuple[str, float
         (count * (terms.wv * word + terms.cv * chars), f'word "{tok}"')
         for tok, (count, word, chars) in terms.words.items()
     ]
-    found += [(terms.wv * w, describe(key)) for key, w in terms.pairs]
+    pair_keys = [
+        f"b:{prev} {tok}" for prev, tok in zip(["<s>", *terms.tokens], terms.tokens, strict=False)
+    ]
+    found += [
+        (terms.wv * w, describe(key)) for key, w in zip(pair_keys, terms.pair_weights, strict=True)
+    ]
     found += [(terms.mv * w, describe(key)) for key, w in terms.meta]
     unit = 1.0 if verdict != "ok" else -1.0
     found.sort(key=lambda item: item[0] * unit, reverse=True)
@@ -400,8 +407,8 @@ class SiteModel:
             if cv:
                 for slot, _ in word.chars:
                     add(slot, cv)
-        for key in extractor.pair_keys(parsed.tokens):
-            add(extractor.slot(key), wv)
+        for slot in extractor.pair_slots(parsed.tokens):
+            add(slot, wv)
         for key in extractor.meta_keys(parsed, approved):
             add(extractor.slot_of(key), mv)
         changes: dict[int, float] = {}

@@ -10,10 +10,13 @@ deadline. Shared by tests/hostile and bench/hostile.py.
 from __future__ import annotations
 
 import gc
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import cast
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
 
 from service import moderation
 from service.app import spam_model
@@ -49,12 +52,18 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.learner = SpamLearner(spam_model(None))
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
-        connection.execute(
-            "CREATE TABLE spam_feedback (id INTEGER PRIMARY KEY, site_id INTEGER,"
-            " label TEXT, delta TEXT)"
+        # An empty feedback table: the shipped model as a site without decisions scores.
+        engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
-        self.reader = Sql.on_sqlite(connection)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TABLE spam_feedback (id INTEGER PRIMARY KEY, site_id INTEGER,"
+                    " label TEXT, delta TEXT)"
+                )
+            )
+        self.reader = Sql(Session(engine))
 
     def run(self, body: str, *, budget: float | None = None) -> Screened:
         """Screen ``body``; ``spam_seconds`` then holds the spam filter's share."""

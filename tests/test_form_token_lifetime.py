@@ -15,7 +15,10 @@ from tests.factories import make_site, post_comment
 
 THREAD = "/2020/12/18/zoom-data"
 NO_LIMITS: dict[str, Any] = {"ip": None, "author": None, "thread": None}
-HELD = "sent without a valid comment form: held for review"
+HELD = (
+    "it was sent without a valid comment form (for example from a page that was open for more"
+    " than an hour)"
+)
 
 
 def _token(client: TestClient, thread: str = THREAD) -> str:

@@ -427,7 +427,9 @@ def test_the_openapi_lists_every_error_answer_with_one_shape(client: TestClient)
             continue
         for operation in item.values():
             errors = {c: a for c, a in operation["responses"].items() if c >= "400"}
-            assert "503" in errors and "422" in errors
+            assert "503" in errors
+            if operation.get("parameters") or "requestBody" in operation:
+                assert "422" in errors  # input that can be wrong is answered 422
             for answer in errors.values():
                 ref = answer["content"]["application/json"]["schema"]["$ref"]
                 assert ref == "#/components/schemas/ErrorBody"

@@ -40,14 +40,20 @@ def costly_work(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records every call of the costly per-comment work: Markdown rendering, the moderation
     pipeline and the learned spam filter (each still does its work)."""
     called: list[str] = []
-    for module, name in ((rendering, "render"), (moderation, "moderate"), (spamcheck, "assess")):
-        real = getattr(module, name)
+    # Posting renders through rendering.render_bounded (service.comments.screening).
+    work = (
+        (rendering, "render_bounded", "render"),
+        (moderation, "moderate", "moderate"),
+        (spamcheck, "assess", "assess"),
+    )
+    for module, attribute, name in work:
+        real = getattr(module, attribute)
 
         def counting(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
             called.append(_name)
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(module, name, counting)
+        monkeypatch.setattr(module, attribute, counting)
     return called
 
 
@@ -188,16 +194,16 @@ def slow_rendering(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     recording when it started and ended (time.monotonic)."""
     times: dict[str, float] = {}
     started = threading.Event()
-    real = rendering.render
+    real = rendering.render_bounded
 
-    def slow(body: str) -> str:
+    def slow(body: str) -> rendering.Rendered:
         times["started"] = time.monotonic()
         started.set()
         time.sleep(SLOW_POST_S)  # blocks whatever thread runs it, as CPU work would
         times["ended"] = time.monotonic()
         return real(body)
 
-    monkeypatch.setattr(rendering, "render", slow)
+    monkeypatch.setattr(rendering, "render_bounded", slow)
     return times
 
 

@@ -130,7 +130,7 @@ class HoneypotCheck:
                     "form_token",
                     Action.HOLD,
                     "it was sent without a valid comment form (for example from a page"
-                    " that was open for more than a day)",
+                    " that was open for more than an hour)",
                     evidence=Evidence.WEAK,
                 )
             return None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from service.apidocs.errors import errors_doc
+from service.bounded import PathId, SlugPath, SlugQuery
 from service.deps import CurrentModerator, ReadSession, StateDep, WriteSession
 from service.errors import Forbidden
 from service.moderators import service
@@ -30,15 +32,15 @@ def my_sites(moderator: CurrentModerator, session: ReadSession) -> list[SiteAdmi
 
 
 @router.get("/sites/{site}")
-def show_site(moderator: CurrentModerator, session: ReadSession, site: str) -> SiteAdminView:
+def show_site(moderator: CurrentModerator, session: ReadSession, site: SlugPath) -> SiteAdminView:
     """One of your sites (any moderator of it)."""
     return admin.admin_view(site_for(session, moderator, site))
 
 
-@router.patch("/sites/{site}")
+@router.patch("/sites/{site}", responses=errors_doc(403))
 def update_site(
     moderator: CurrentModerator,
-    site: str,
+    site: SlugPath,
     change: SiteUpdate,
     session: WriteSession,
     state: StateDep,
@@ -59,9 +61,9 @@ def update_site(
     return updated
 
 
-@router.get("/moderators")
+@router.get("/moderators", responses=errors_doc(403))
 def list_moderators(
-    moderator: CurrentModerator, session: ReadSession, state: StateDep, site: str
+    moderator: CurrentModerator, session: ReadSession, state: StateDep, site: SlugQuery
 ) -> list[ModeratorView]:
     """The moderators of one of your sites, with their scopes, expiry and state (never a token).
     Site-admin scope."""
@@ -70,7 +72,7 @@ def list_moderators(
     return service.list_moderators(session, state.clock(), site_id=found.id)
 
 
-@router.post("/moderators", status_code=status.HTTP_201_CREATED)
+@router.post("/moderators", status_code=status.HTTP_201_CREATED, responses=errors_doc(403))
 def create_moderator(
     moderator: CurrentModerator, request: ModeratorCreate, session: WriteSession, state: StateDep
 ) -> IssuedToken:
@@ -95,9 +97,9 @@ def create_moderator(
     return IssuedToken(moderator=service.view(created, slugs, now), token=token)
 
 
-@router.post("/moderators/{moderator_id}/revoke")
+@router.post("/moderators/{moderator_id}/revoke", responses=errors_doc(403, 404))
 def revoke(
-    moderator: CurrentModerator, moderator_id: int, session: WriteSession, state: StateDep
+    moderator: CurrentModerator, moderator_id: PathId, session: WriteSession, state: StateDep
 ) -> ModeratorView:
     """The token stops working at once (401). Site-admin scope; only moderators all of whose
     sites are yours."""
@@ -105,10 +107,10 @@ def revoke(
     return service.revoke_moderator(session, moderator_id, state.clock(), within=moderator.site_ids)
 
 
-@router.post("/moderators/{moderator_id}/rotate")
+@router.post("/moderators/{moderator_id}/rotate", responses=errors_doc(403, 404))
 def rotate(
     moderator: CurrentModerator,
-    moderator_id: int,
+    moderator_id: PathId,
     request: TokenRotation,
     session: WriteSession,
     state: StateDep,

@@ -113,7 +113,7 @@ def test_removals_are_counted_by_the_rule_that_decided(client: TestClient, db: D
         "total": 2,
         "automatic": 2,
         "human": 0,
-        "by_reason": {"honeypot": 1, "words": 1},
+        "by_reason": {"honeypot": 1, "blocked_word": 1},
     }
 
 

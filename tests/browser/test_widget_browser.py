@@ -412,7 +412,7 @@ def test_a_pasted_comment_citing_wikipedia_is_held_never_called_spam(
     widget says it is held for review, in plain words, once, and never says spam. The second
     site's filter calls everything spam: the guarantee is the rule's, not the model's."""
     slug = f"honest{uuid.uuid4().hex[:6]}"
-    make_site(margin.db, slug, origins=[margin.base], policy=dict(policy))
+    make_site(margin.db, slug, origins=[margin.base, margin.publisher.base], policy=dict(policy))
     page.goto(host_page(page, margin, widget_tag(slug), path=f"/host/{slug}"))
     w = page.locator(".margin-comments")
     body = unique(WIKIPEDIA_PASTE)

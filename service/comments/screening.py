@@ -100,13 +100,16 @@ def screen(
     spam: SpamScorer | None = None,
     spam_name: str = "spam_filter",
     extra_checks: Sequence[moderation.Check] = (),
+    dedupe: str | None = None,
 ) -> Screened:
     """Moderate, score, render and key one comment within ``deadline``.
 
     ``facts`` as the posting path builds them (now, the author's history); its budget is
     replaced by ``deadline``. ``spam``: the learned filter, run after the built-in checks
     and ``extra_checks`` only while time remains (the decision keeps its verdict under
-    ``spam_name``, as before). Pure CPU work apart from what ``spam`` reads.
+    ``spam_name``, as before). ``dedupe``: the duplicate key when the caller has it already
+    (posting computes it for the cheap duplicate check first). Pure CPU work apart from what
+    ``spam`` reads.
     """
     checks = list(extra_checks)
     if spam is not None:
@@ -124,6 +127,6 @@ def screen(
         decision=decision,
         html=rendered.html,
         plain=rendered.plain,
-        dedupe=dedupe_key(submission.body),
+        dedupe=dedupe if dedupe is not None else dedupe_key(submission.body),
         over_budget=over,
     )

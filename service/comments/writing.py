@@ -314,6 +314,7 @@ def _prepare(
         policy=policy,
         lookups=lookups,
         spam_check=spam_check,
+        dedupe=dedupe,
     )
     return _Prepared(
         lookup=lookup,
@@ -340,6 +341,7 @@ def _assess(
     policy: moderation.Policy,
     lookups: Sequence[str],
     spam_check: SpamCheckFactory | None,
+    dedupe: str,
 ) -> tuple[moderation.Decision, str]:
     """The costly part of a new comment, and the one place posting runs it: the learned spam
     filter, the moderation pipeline and the Markdown rendering, on the text as sent. Only
@@ -370,6 +372,7 @@ def _assess(
         policy,
         deadline=Deadline.after(ctx.check_budget),
         spam=scorer,
+        dedupe=dedupe,
     )
     return screened.decision, screened.html
 
